@@ -1,0 +1,1 @@
+//! HPKE base mode (RFC 9180).

@@ -1,0 +1,30 @@
+//! Runs every official vector file shipped in the repository's `test-vectors/` folder, so the
+//! conformance checks of `braid kat` are part of `cargo test`.
+
+use std::path::PathBuf;
+
+fn vectors_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test-vectors")
+}
+
+fn check_file(name: &str) {
+    let path = vectors_dir().join(name);
+    let report = braid_kat::run_file(&path);
+    let line = braid_kat::ReportLine { path: &path, report: &report }.to_string();
+    assert!(
+        matches!(report, braid_kat::FileReport::Checked(_)) && report.passed(),
+        "{line}"
+    );
+}
+
+macro_rules! vector_tests {
+    ($($test:ident => $file:expr,)*) => {$(
+        #[test]
+        fn $test() {
+            check_file($file);
+        }
+    )*};
+}
+
+vector_tests! {
+}
