@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod dhkem;
 mod error;
 pub mod hpke;
 mod provider;
@@ -16,6 +17,7 @@ mod secret;
 mod suite;
 
 pub use error::CryptoError;
+pub use hpke::HpkeSuite;
 pub use provider::{CryptoProvider, KemKeyPair, KemOutput, SignatureKeyPair};
 pub use secret::Secret;
 pub use suite::{AeadId, CipherSuite, HashAlgorithm, KdfId, KemId, SignatureScheme, SuiteDescriptor};

@@ -27,4 +27,15 @@ macro_rules! vector_tests {
 }
 
 vector_tests! {
+    tree_math => "tree-math.json",
+    crypto_basics => "crypto-basics.json",
+    secret_tree => "secret-tree.json",
+    key_schedule => "key-schedule.json",
+    psk_secret => "psk_secret.json",
+    transcript_hashes => "transcript-hashes.json",
+    deserialization => "deserialization.json",
+    messages => "messages.json",
+    message_protection => "message-protection.json",
+    tree_operations => "tree-operations.json",
+    tree_validation => "tree-validation.json",
 }

@@ -4,3 +4,13 @@
 #![forbid(unsafe_code)]
 
 pub mod extensions;
+pub mod messages;
+pub mod tree_math;
+pub mod tree;
+pub mod suite;
+pub mod group_context;
+pub mod psk;
+pub mod key_schedule;
+pub mod secret_tree;
+pub mod transcript;
+pub mod protection;

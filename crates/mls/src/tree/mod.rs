@@ -1,0 +1,801 @@
+//! The ratchet tree (RFC 9420 §4, §7, §12.1.1–§12.1.3, §12.4.3.1 and the `ratchet_tree`
+//! extension of §12.4.3.3).
+//!
+//! [`RatchetTree`] is the public state of a group's tree: leaf and parent nodes, blanks and
+//! unmerged leaves, kept in two arrays indexed by the array layout of Appendix C (leaf `i` at
+//! node `2i`, parent node `2k+1` at slot `k`). Beside the nodes it keeps, incrementally,
+//! everything that would otherwise cost a walk over the whole tree:
+//!
+//! * per node, its tree hash (§7.8, `Nh` bytes in one flat buffer), recomputed lazily and only
+//!   along paths that changed, so an Add, Update, Remove or UpdatePath costs O(log N) hashes;
+//! * per parent node, the number of non-blank nodes and of non-blank leaves below it, which
+//!   makes the leftmost blank leaf, truncation, emptiness of a resolution (and so the filtered
+//!   direct path) O(log N), and lets a resolution skip blank subtrees;
+//! * an index of encryption keys (all nodes), signature keys (leaves) and credential types in
+//!   use and supported, so the uniqueness and capability checks of §7.3 are O(1).
+//!
+//! # Operations
+//!
+//! * Proposals (§12.1): [`RatchetTree::add_leaf`], [`RatchetTree::update_leaf`],
+//!   [`RatchetTree::remove_leaf`] (which truncates, §7.7).
+//! * Views (§4.1): [`RatchetTree::resolution`], [`RatchetTree::filtered_direct_path`].
+//! * Hashes: [`RatchetTree::tree_hash`] (§7.8), [`RatchetTree::parent_hash`] (§7.9).
+//! * Validation: [`RatchetTree::validate_leaf_node`] (§7.3) for leaves that arrive in a
+//!   KeyPackage, an Update or a Commit; [`RatchetTree::verify`] (§12.4.3.1) for a whole tree
+//!   that arrives with a Welcome or for an external join.
+//! * The `ratchet_tree` extension: [`RatchetTree::from_wire`] / [`RatchetTree::from_nodes`],
+//!   and [`RatchetTree::to_wire`] or the tree's own [`Encode`] (trailing blanks stripped).
+//!
+//! # The TreeKEM seam
+//!
+//! Creating and applying an UpdatePath (§7.4–§7.6) lives in a sibling module `treekem`, built
+//! on these public methods and holding the private keys itself:
+//!
+//! 1. [`RatchetTree::filtered_direct_path`] gives, for the committer's leaf, each node of the
+//!    filtered direct path with its copath child; one path secret per entry.
+//! 2. [`RatchetTree::resolution_excluding`] gives the resolution of each copath child without
+//!    the leaves added in the same Commit: the nodes the path secret is encrypted to.
+//! 3. [`RatchetTree::merge_update_path`] takes the new public keys (one per filtered direct
+//!    path node), checks them for uniqueness, blanks the direct path, sets the path nodes with
+//!    empty unmerged lists and their parent hashes (computed root to leaf), and returns the
+//!    parent hash the committer's new leaf must carry.
+//! 4. The committer signs its new `commit` leaf over that parent hash; a receiver checks the
+//!    received leaf against it. Either then installs the leaf with [`RatchetTree::set_leaf`]
+//!    ([`RatchetTree::set_committer_leaf`] does the check and the install in one step).
+//!
+//! [`RatchetTree::parent_hash`] computes the parent hash of any node with respect to either
+//! child, for whoever needs it directly.
+//!
+//! Errors never leave a half-applied change behind for the checks done up front (keys,
+//! indices, path length); a failure of the crypto provider in the middle of an operation can,
+//! so callers apply a Commit to a copy of the tree, as group states are values anyway.
+
+mod error;
+mod hash;
+mod index;
+mod validation;
+
+pub mod treekem;
+
+#[cfg(test)]
+mod tests;
+
+use braid_codec::{encode_vector, Encode};
+
+use crate::messages::{HpkePublicKey, LeafNode, Node, NodeType, ParentNode};
+use crate::suite::Suite;
+use crate::tree_math::{self, LeafIndex, NodeIndex, MAX_LEAVES};
+
+pub use error::{LeafNodeError, TreeError, UnmergedLeafProblem};
+pub use validation::{LeafNodeUsage, LeafValidationContext};
+
+use hash::HashCache;
+use index::TreeIndex;
+
+/// A node of a filtered direct path (§4.1.2) and the child of it on the copath.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PathStep {
+    /// The node on the filtered direct path.
+    pub node: NodeIndex,
+    /// Its child that is not on the direct path, whose resolution the node's path secret is
+    /// encrypted to.
+    pub copath_child: NodeIndex,
+}
+
+/// Non-blank nodes and non-blank leaves in a parent node's subtree (the node included).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct SubtreeCounts {
+    nodes: u32,
+    leaves: u32,
+}
+
+/// The public ratchet tree of a group; see the [module documentation](self).
+#[derive(Debug, Clone)]
+pub struct RatchetTree {
+    /// `leaves[i]` is leaf `i` (node `2i`); the length is the leaf count, a power of two.
+    leaves: Vec<Option<LeafNode>>,
+    /// `parents[k]` is node `2k+1`; one fewer than the leaves.
+    parents: Vec<Option<ParentNode>>,
+    /// `counts[k]` describes the subtree of node `2k+1`.
+    counts: Vec<SubtreeCounts>,
+    hashes: HashCache,
+    index: TreeIndex,
+}
+
+impl PartialEq for RatchetTree {
+    /// Trees are equal when their nodes are; caches do not matter.
+    fn eq(&self, other: &Self) -> bool {
+        self.leaves == other.leaves && self.parents == other.parents
+    }
+}
+
+impl Eq for RatchetTree {}
+
+/// The array slot of a node: leaf `i` for node `2i`, parent slot `k` for node `2k+1`.
+fn slot(node: NodeIndex) -> usize {
+    (node.0 >> 1) as usize
+}
+
+/// The node holding leaf `leaf` (in range by construction: the tree has at most 2^31 leaves).
+fn leaf_node_index(leaf: LeafIndex) -> NodeIndex {
+    NodeIndex(leaf.0 << 1)
+}
+
+/// The leaves `[start, end)` of a node's subtree.
+fn leaf_range(node: NodeIndex) -> (u32, u32) {
+    let level = node.level();
+    let start = (u64::from(node.0) >> (level + 1)) << level;
+    let end = start + (1u64 << level);
+    // A subtree of a tree of at most 2^31 leaves: both bounds fit.
+    (start as u32, end.min(u64::from(u32::MAX)) as u32)
+}
+
+impl RatchetTree {
+    /// A one-member tree holding the group creator's leaf (§11).
+    pub fn new(creator: LeafNode) -> Self {
+        let mut tree = Self {
+            leaves: vec![None],
+            parents: Vec::new(),
+            counts: Vec::new(),
+            hashes: HashCache::default(),
+            index: TreeIndex::default(),
+        };
+        tree.hashes.resize(1);
+        tree.index_leaf(LeafIndex(0), &creator);
+        tree.leaves[0] = Some(creator);
+        tree
+    }
+
+    // ----- shape and access -------------------------------------------------------------
+
+    /// The number of leaves, blank or not: a power of two.
+    pub fn leaf_count(&self) -> u32 {
+        self.leaves.len() as u32
+    }
+
+    /// The number of nodes of the full tree (`2 * leaf_count - 1`).
+    pub fn node_width(&self) -> u32 {
+        (self.leaves.len() * 2 - 1) as u32
+    }
+
+    /// The number of members (non-blank leaves).
+    pub fn member_count(&self) -> u32 {
+        self.subtree_counts(self.root()).leaves
+    }
+
+    /// The root node.
+    pub fn root(&self) -> NodeIndex {
+        NodeIndex(self.leaf_count() - 1)
+    }
+
+    /// The leaf node at `leaf`, or `None` if it is blank or outside the tree.
+    pub fn leaf(&self, leaf: LeafIndex) -> Option<&LeafNode> {
+        self.leaves.get(leaf.0 as usize)?.as_ref()
+    }
+
+    /// The parent node at `node`, or `None` if it is blank, a leaf or outside the tree.
+    pub fn parent(&self, node: NodeIndex) -> Option<&ParentNode> {
+        if node.is_leaf() {
+            return None;
+        }
+        self.parents.get(slot(node))?.as_ref()
+    }
+
+    /// Whether `node` is blank (nodes outside the tree count as blank).
+    pub fn is_blank(&self, node: NodeIndex) -> bool {
+        if node.is_leaf() {
+            self.leaves.get(slot(node)).is_none_or(Option::is_none)
+        } else {
+            self.parents.get(slot(node)).is_none_or(Option::is_none)
+        }
+    }
+
+    /// The members: every non-blank leaf with its index, left to right.
+    pub fn members(&self) -> impl Iterator<Item = (LeafIndex, &LeafNode)> + '_ {
+        self.leaves
+            .iter()
+            .enumerate()
+            .filter_map(|(i, leaf)| Some((LeafIndex(i as u32), leaf.as_ref()?)))
+    }
+
+    /// The HPKE encryption key of a non-blank node.
+    pub fn encryption_key(&self, node: NodeIndex) -> Option<&HpkePublicKey> {
+        encryption_key_at(&self.leaves, &self.parents, node.0)
+    }
+
+    /// The node whose `encryption_key` is `key`, in O(1).
+    pub fn find_encryption_key(&self, key: &[u8]) -> Option<NodeIndex> {
+        let fingerprint = self.index.fingerprint(key);
+        let (leaves, parents) = (&self.leaves, &self.parents);
+        self.index
+            .encryption
+            .get(fingerprint, key, |id| {
+                encryption_key_at(leaves, parents, id).map(|k| k.as_slice())
+            })
+            .map(NodeIndex)
+    }
+
+    /// The leaf whose `signature_key` is `key`, in O(1).
+    pub fn find_signature_key(&self, key: &[u8]) -> Option<LeafIndex> {
+        let fingerprint = self.index.fingerprint(key);
+        let leaves = &self.leaves;
+        self.index
+            .signature
+            .get(fingerprint, key, |id| signature_key_at(leaves, id))
+            .map(LeafIndex)
+    }
+
+    /// The leaf holding exactly `leaf_node` (as a joiner finds its own leaf, §12.4.3.1), in
+    /// O(1) through the signature-key index.
+    pub fn find_leaf(&self, leaf_node: &LeafNode) -> Option<LeafIndex> {
+        let leaf = self.find_signature_key(&leaf_node.signature_key)?;
+        (self.leaf(leaf)? == leaf_node).then_some(leaf)
+    }
+
+    /// Fails unless `leaf` is in the tree and non-blank.
+    fn member(&self, leaf: LeafIndex) -> Result<&LeafNode, TreeError> {
+        match self.leaves.get(leaf.0 as usize) {
+            None => Err(TreeError::LeafOutOfRange {
+                leaf,
+                leaf_count: self.leaf_count(),
+            }),
+            Some(None) => Err(TreeError::BlankLeaf(leaf)),
+            Some(Some(node)) => Ok(node),
+        }
+    }
+
+    fn subtree_counts(&self, node: NodeIndex) -> SubtreeCounts {
+        if node.is_leaf() {
+            let present = u32::from(!self.is_blank(node));
+            SubtreeCounts {
+                nodes: present,
+                leaves: present,
+            }
+        } else {
+            self.counts.get(slot(node)).copied().unwrap_or_default()
+        }
+    }
+
+    /// Recomputes the counts of a parent node from its children.
+    fn recount(&mut self, node: NodeIndex) {
+        if let (Some(left), Some(right)) = (node.left(), node.right()) {
+            let (l, r) = (self.subtree_counts(left), self.subtree_counts(right));
+            let own = u32::from(!self.is_blank(node));
+            if let Some(counts) = self.counts.get_mut(slot(node)) {
+                *counts = SubtreeCounts {
+                    nodes: own + l.nodes + r.nodes,
+                    leaves: l.leaves + r.leaves,
+                };
+            }
+        }
+    }
+
+    /// After `node` changed: recounts and invalidates the cached hashes of it and every
+    /// ancestor. O(log N).
+    fn refresh_path(&mut self, node: NodeIndex) {
+        self.hashes.invalidate(node);
+        let n = self.leaf_count();
+        if let Some(path) = node.direct_path(n) {
+            for ancestor in path {
+                self.recount(ancestor);
+                self.hashes.invalidate(ancestor);
+            }
+        }
+    }
+
+    // ----- resolution and paths (§4.1) --------------------------------------------------
+
+    /// The resolution of `node` (§4.1.1): the non-blank nodes covering its subtree, each
+    /// parent followed by its unmerged leaves, left to right. Blank subtrees are skipped in
+    /// O(1), so the cost is O(|resolution| · log N).
+    pub fn resolution(&self, node: NodeIndex) -> Vec<NodeIndex> {
+        self.resolution_excluding(node, &[])
+    }
+
+    /// The resolution of `node` without the leaves in `excluded` (sorted), wherever they
+    /// appear: as nodes or as unmerged leaves. This is the resolution of a copath node that
+    /// §7.6 asks for, where the leaves added by the same Commit are excluded.
+    pub fn resolution_excluding(&self, node: NodeIndex, excluded: &[LeafIndex]) -> Vec<NodeIndex> {
+        let mut out = Vec::new();
+        self.push_resolution(node, excluded, &mut out);
+        out
+    }
+
+    fn push_resolution(&self, node: NodeIndex, excluded: &[LeafIndex], out: &mut Vec<NodeIndex>) {
+        if self.subtree_counts(node).nodes == 0 {
+            return;
+        }
+        let is_excluded = |leaf: LeafIndex| excluded.binary_search(&leaf).is_ok();
+        if let Some(leaf) = node.leaf() {
+            if !is_excluded(leaf) {
+                out.push(node);
+            }
+        } else if let Some(parent) = self.parent(node) {
+            out.push(node);
+            out.extend(
+                parent
+                    .unmerged_leaves
+                    .iter()
+                    .filter(|&&leaf| !is_excluded(leaf))
+                    .filter_map(|leaf| leaf.node()),
+            );
+        } else if let (Some(left), Some(right)) = (node.left(), node.right()) {
+            self.push_resolution(left, excluded, out);
+            self.push_resolution(right, excluded, out);
+        }
+    }
+
+    /// The filtered direct path of `leaf` (§4.1.2): its direct path without the nodes whose
+    /// copath child has an empty resolution, each with that copath child. O(log N).
+    pub fn filtered_direct_path(&self, leaf: LeafIndex) -> Result<Vec<PathStep>, TreeError> {
+        if leaf.0 >= self.leaf_count() {
+            return Err(TreeError::LeafOutOfRange {
+                leaf,
+                leaf_count: self.leaf_count(),
+            });
+        }
+        let node = leaf_node_index(leaf);
+        let n = self.leaf_count();
+        let (Some(path), Some(copath)) = (node.direct_path(n), node.copath(n)) else {
+            return Ok(Vec::new());
+        };
+        Ok(path
+            .zip(copath)
+            .filter(|&(_, copath_child)| self.subtree_counts(copath_child).nodes > 0)
+            .map(|(node, copath_child)| PathStep { node, copath_child })
+            .collect())
+    }
+
+    // ----- proposals (§12.1.1–§12.1.3) --------------------------------------------------
+
+    /// Applies an Add (§12.1.1): puts `leaf_node` at the leftmost blank leaf, extending the
+    /// tree if there is none (§7.7), and records the new leaf as unmerged at every non-blank
+    /// node above it. Returns the new member's leaf index.
+    ///
+    /// Fails, leaving the tree as it was, if the encryption or signature key is already in the
+    /// tree. Other validation (§7.3, §10.1) is the caller's: see
+    /// [`RatchetTree::validate_leaf_node`].
+    pub fn add_leaf(&mut self, leaf_node: LeafNode) -> Result<LeafIndex, TreeError> {
+        let leaf = self.leftmost_blank_leaf().unwrap_or(LeafIndex(self.leaf_count()));
+        self.check_leaf_keys(leaf, &leaf_node)?;
+        if leaf.0 == self.leaf_count() {
+            self.extend()?;
+        }
+        let node = leaf_node_index(leaf);
+        for ancestor in node.direct_path(self.leaf_count()).into_iter().flatten() {
+            if let Some(Some(parent)) = self.parents.get_mut(slot(ancestor)) {
+                if let Err(at) = parent.unmerged_leaves.binary_search(&leaf) {
+                    parent.unmerged_leaves.insert(at, leaf);
+                }
+            }
+        }
+        self.index_leaf(leaf, &leaf_node);
+        self.leaves[leaf.0 as usize] = Some(leaf_node);
+        self.refresh_path(node);
+        Ok(leaf)
+    }
+
+    /// Applies an Update (§12.1.2): replaces the member's leaf and blanks its direct path.
+    ///
+    /// Fails, leaving the tree as it was, if the leaf is blank or out of range or if a key of
+    /// `leaf_node` is used by another node. Other validation (§7.3) is the caller's.
+    pub fn update_leaf(&mut self, leaf: LeafIndex, leaf_node: LeafNode) -> Result<(), TreeError> {
+        self.set_leaf(leaf, leaf_node)?;
+        self.blank_direct_path(leaf)
+    }
+
+    /// Applies a Remove (§12.1.3): blanks the leaf and its direct path, then truncates the
+    /// tree while its right half holds no member (§7.7). Returns the removed leaf node.
+    pub fn remove_leaf(&mut self, leaf: LeafIndex) -> Result<LeafNode, TreeError> {
+        self.member(leaf)?;
+        self.blank_direct_path(leaf)?;
+        let removed = self.leaves[leaf.0 as usize].take();
+        let node = leaf_node_index(leaf);
+        if let Some(removed) = &removed {
+            self.unindex_leaf(leaf, removed);
+        }
+        self.refresh_path(node);
+        self.truncate();
+        removed.ok_or(TreeError::BlankLeaf(leaf))
+    }
+
+    /// Replaces the leaf node of the member at `leaf`, leaving the rest of the tree as is.
+    /// The keys of `leaf_node` must not appear in another node (they may equal the replaced
+    /// leaf's; whether that is allowed is for [`RatchetTree::validate_leaf_node`] to say).
+    pub fn set_leaf(&mut self, leaf: LeafIndex, leaf_node: LeafNode) -> Result<(), TreeError> {
+        self.member(leaf)?;
+        self.check_leaf_keys(leaf, &leaf_node)?;
+        if let Some(old) = self.leaves[leaf.0 as usize].take() {
+            self.unindex_leaf(leaf, &old);
+        }
+        self.index_leaf(leaf, &leaf_node);
+        self.leaves[leaf.0 as usize] = Some(leaf_node);
+        self.refresh_path(leaf_node_index(leaf));
+        Ok(())
+    }
+
+    /// Blanks every node on the direct path of `leaf` (§7.4, §12.1.2, §12.1.3).
+    pub fn blank_direct_path(&mut self, leaf: LeafIndex) -> Result<(), TreeError> {
+        if leaf.0 >= self.leaf_count() {
+            return Err(TreeError::LeafOutOfRange {
+                leaf,
+                leaf_count: self.leaf_count(),
+            });
+        }
+        let node = leaf_node_index(leaf);
+        for ancestor in node.direct_path(self.leaf_count()).into_iter().flatten() {
+            if let Some(old) = self.parents.get_mut(slot(ancestor)).and_then(Option::take) {
+                self.unindex_encryption_key(ancestor, &old.encryption_key);
+            }
+        }
+        self.refresh_path(node);
+        Ok(())
+    }
+
+    /// The leftmost blank leaf, found in O(log N) from the leaf counts.
+    fn leftmost_blank_leaf(&self) -> Option<LeafIndex> {
+        let mut node = self.root();
+        if self.subtree_counts(node).leaves == self.leaf_count() {
+            return None;
+        }
+        while let (Some(left), Some(right)) = (node.left(), node.right()) {
+            let capacity = 1u32 << left.level();
+            node = if self.subtree_counts(left).leaves < capacity {
+                left
+            } else {
+                right
+            };
+        }
+        node.leaf()
+    }
+
+    /// Doubles the tree: a new blank root whose left subtree is the old tree and whose right
+    /// subtree is all blank (§7.7). Node indices of the old tree do not change.
+    fn extend(&mut self) -> Result<(), TreeError> {
+        let n = self.leaves.len();
+        if n as u64 >= u64::from(MAX_LEAVES) {
+            return Err(TreeError::TreeFull);
+        }
+        self.leaves.resize(2 * n, None);
+        self.parents.resize(2 * n - 1, None);
+        self.counts.resize(2 * n - 1, SubtreeCounts::default());
+        self.hashes.resize(4 * n - 1);
+        let root = self.root();
+        self.recount(root);
+        Ok(())
+    }
+
+    /// Halves the tree while the right subtree of the root holds no member (§7.7, §12.1.3).
+    fn truncate(&mut self) {
+        while self.leaves.len() > 1 {
+            let root = self.root();
+            let Some(right) = root.right() else { break };
+            if self.subtree_counts(right).leaves > 0 {
+                break;
+            }
+            // The root and the right subtree are dropped; forget any keys they hold (none in
+            // a tree built by these operations, where the root was just blanked).
+            if self.subtree_counts(root).nodes > self.subtree_counts(root.left().unwrap_or(root)).nodes {
+                for id in root.0..self.node_width() {
+                    if let Some(key) = self.encryption_key(NodeIndex(id)).cloned() {
+                        self.unindex_encryption_key(NodeIndex(id), &key);
+                    }
+                }
+            }
+            let half = self.leaves.len() / 2;
+            self.leaves.truncate(half);
+            self.parents.truncate(half - 1);
+            self.counts.truncate(half - 1);
+            self.hashes.resize(2 * half - 1);
+        }
+    }
+
+    // ----- index maintenance ------------------------------------------------------------
+
+    /// Fails if a key of `leaf_node` is held by a node other than `leaf`.
+    fn check_leaf_keys(&self, leaf: LeafIndex, leaf_node: &LeafNode) -> Result<(), TreeError> {
+        let node = leaf_node_index(leaf);
+        if let Some(first) = self.find_encryption_key(&leaf_node.encryption_key) {
+            if first != node {
+                return Err(TreeError::DuplicateEncryptionKey {
+                    first,
+                    second: node,
+                });
+            }
+        }
+        if let Some(first) = self.find_signature_key(&leaf_node.signature_key) {
+            if first != leaf {
+                return Err(TreeError::DuplicateSignatureKey {
+                    first,
+                    second: leaf,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Indexes a leaf about to be stored at `leaf` (its keys checked to be free).
+    fn index_leaf(&mut self, leaf: LeafIndex, leaf_node: &LeafNode) {
+        let node = leaf_node_index(leaf);
+        let fingerprint = self.index.fingerprint(&leaf_node.encryption_key);
+        self.index
+            .encryption
+            .insert(fingerprint, &leaf_node.encryption_key, node.0);
+        let fingerprint = self.index.fingerprint(&leaf_node.signature_key);
+        self.index
+            .signature
+            .insert(fingerprint, &leaf_node.signature_key, leaf.0);
+        self.index.add_member(leaf_node);
+    }
+
+    /// Forgets the keys and credential types of the leaf node that was at `leaf`.
+    fn unindex_leaf(&mut self, leaf: LeafIndex, leaf_node: &LeafNode) {
+        self.unindex_encryption_key(leaf_node_index(leaf), &leaf_node.encryption_key);
+        let fingerprint = self.index.fingerprint(&leaf_node.signature_key);
+        self.index
+            .signature
+            .remove(fingerprint, &leaf_node.signature_key, leaf.0);
+        self.index.remove_member(leaf_node);
+    }
+
+    fn index_encryption_key(&mut self, node: NodeIndex, key: &[u8]) {
+        let fingerprint = self.index.fingerprint(key);
+        self.index.encryption.insert(fingerprint, key, node.0);
+    }
+
+    fn unindex_encryption_key(&mut self, node: NodeIndex, key: &[u8]) {
+        let fingerprint = self.index.fingerprint(key);
+        self.index.encryption.remove(fingerprint, key, node.0);
+    }
+
+    // ----- the TreeKEM seam (§7.5, §7.9) ------------------------------------------------
+
+    /// Merges the public part of an UpdatePath from `sender` into the tree (§7.5, "merges
+    /// UpdatePath into the tree", steps 1–3): checks that `path_keys` has one key per node of
+    /// the sender's filtered direct path and that none of them appears in the tree (§12.4.2)
+    /// or twice in the path; blanks the sender's direct path; sets each filtered direct path
+    /// node to its new key with no unmerged leaves; and computes the nodes' parent hashes
+    /// from the root down (§7.9).
+    ///
+    /// Returns the parent hash of the first node of the filtered direct path, which the
+    /// sender's new `commit` leaf carries (empty if the path is empty). The sender's leaf
+    /// itself is not touched; install it with [`RatchetTree::set_leaf`] or
+    /// [`RatchetTree::set_committer_leaf`].
+    pub fn merge_update_path(
+        &mut self,
+        suite: &Suite<'_>,
+        sender: LeafIndex,
+        path_keys: &[HpkePublicKey],
+    ) -> Result<Vec<u8>, TreeError> {
+        self.member(sender)?;
+        let path = self.filtered_direct_path(sender)?;
+        if path.len() != path_keys.len() {
+            return Err(TreeError::PathLengthMismatch {
+                expected: path.len(),
+                actual: path_keys.len(),
+            });
+        }
+        for (i, (step, key)) in path.iter().zip(path_keys).enumerate() {
+            if let Some(first) = self.find_encryption_key(key) {
+                return Err(TreeError::DuplicateEncryptionKey {
+                    first,
+                    second: step.node,
+                });
+            }
+            if let Some(j) = path_keys[..i].iter().position(|earlier| earlier == key) {
+                return Err(TreeError::DuplicateEncryptionKey {
+                    first: path[j].node,
+                    second: step.node,
+                });
+            }
+        }
+        self.blank_direct_path(sender)?;
+        for (step, key) in path.iter().zip(path_keys) {
+            self.index_encryption_key(step.node, key);
+            self.parents[slot(step.node)] = Some(ParentNode {
+                encryption_key: key.clone(),
+                parent_hash: Vec::new(),
+                unmerged_leaves: Vec::new(),
+            });
+        }
+        self.refresh_path(leaf_node_index(sender));
+        // From the root down: each node's parent_hash is the parent hash of the node above.
+        let mut above = Vec::new();
+        for step in path.iter().rev() {
+            if let Some(Some(parent)) = self.parents.get_mut(slot(step.node)) {
+                parent.parent_hash = above;
+            }
+            above = self.parent_hash(suite, step.node, step.copath_child)?;
+        }
+        Ok(above)
+    }
+
+    /// Installs the committer's new leaf after [`RatchetTree::merge_update_path`]: checks
+    /// that it is a `commit` leaf carrying `expected_parent_hash` (§7.9.2) and replaces the
+    /// sender's leaf with it ([`RatchetTree::set_leaf`]).
+    pub fn set_committer_leaf(
+        &mut self,
+        sender: LeafIndex,
+        leaf_node: LeafNode,
+        expected_parent_hash: &[u8],
+    ) -> Result<(), TreeError> {
+        match &leaf_node.leaf_node_source {
+            crate::messages::LeafNodeSource::Commit { parent_hash }
+                if parent_hash.as_slice() == expected_parent_hash =>
+            {
+                self.set_leaf(sender, leaf_node)
+            }
+            _ => Err(TreeError::BadLeafParentHash { leaf: sender }),
+        }
+    }
+
+    // ----- the ratchet_tree extension (§12.4.3.3) ---------------------------------------
+
+    /// Builds a tree from the nodes of a `ratchet_tree` extension.
+    ///
+    /// Checks the shape (non-empty, last node non-blank, leaves at even and parents at odd
+    /// positions, at most 2^31 leaves) and that no encryption key or signature key appears
+    /// twice, then extends the list with blanks to a full tree. Everything else a joiner must
+    /// check (§12.4.3.1) is [`RatchetTree::verify`].
+    pub fn from_nodes(nodes: Vec<Option<Node>>) -> Result<Self, TreeError> {
+        if !matches!(nodes.last(), Some(Some(_))) {
+            return Err(TreeError::TrailingBlank);
+        }
+        let max_width = tree_math::node_width(MAX_LEAVES).unwrap_or(u32::MAX) as usize;
+        if nodes.len() > max_width {
+            return Err(TreeError::TooLarge(nodes.len()));
+        }
+        // The smallest full tree with at least `nodes.len()` nodes.
+        let leaf_count = tree_math::leaf_count_for(nodes.len().div_ceil(2) as u32)
+            .ok_or(TreeError::TooLarge(nodes.len()))?;
+        let n = leaf_count as usize;
+        let mut tree = Self {
+            leaves: Vec::with_capacity(n),
+            parents: Vec::with_capacity(n - 1),
+            counts: vec![SubtreeCounts::default(); n - 1],
+            hashes: HashCache::default(),
+            index: TreeIndex::default(),
+        };
+        for (i, node) in nodes.into_iter().enumerate() {
+            let position = NodeIndex(i as u32);
+            match (position.is_leaf(), node) {
+                (true, Some(Node::Leaf(leaf))) => tree.leaves.push(Some(leaf)),
+                (false, Some(Node::Parent(parent))) => tree.parents.push(Some(parent)),
+                (true, None) => tree.leaves.push(None),
+                (false, None) => tree.parents.push(None),
+                (is_leaf, Some(node)) => {
+                    let name = |t: NodeType| if t == NodeType::Leaf { "leaf" } else { "parent" };
+                    return Err(TreeError::WrongNodeType {
+                        node: position,
+                        expected: if is_leaf { "leaf" } else { "parent" },
+                        found: name(node.node_type()),
+                    });
+                }
+            }
+        }
+        tree.leaves.resize(n, None);
+        tree.parents.resize(n - 1, None);
+        tree.hashes.resize(2 * n - 1);
+        tree.recount_subtree(tree.root());
+        tree.build_index()?;
+        Ok(tree)
+    }
+
+    /// Builds a tree from a decoded `ratchet_tree` extension; see [`RatchetTree::from_nodes`].
+    pub fn from_wire(tree: crate::messages::RatchetTree) -> Result<Self, TreeError> {
+        Self::from_nodes(tree.into_nodes())
+    }
+
+    /// The `ratchet_tree` extension body for this tree: its nodes in array order, without
+    /// the blank nodes after the last non-blank one (§12.4.3.3). `None` if every node is
+    /// blank (no members), which the extension cannot express.
+    pub fn to_wire(&self) -> Option<crate::messages::RatchetTree> {
+        let width = self.exported_width();
+        let nodes = (0..width)
+            .map(|i| {
+                let node = NodeIndex(i);
+                if node.is_leaf() {
+                    self.leaf(LeafIndex(i >> 1)).cloned().map(Node::Leaf)
+                } else {
+                    self.parent(node).cloned().map(Node::Parent)
+                }
+            })
+            .collect();
+        crate::messages::RatchetTree::new(nodes)
+    }
+
+    /// The number of nodes up to and including the last non-blank one.
+    fn exported_width(&self) -> u32 {
+        (0..self.node_width())
+            .rev()
+            .find(|&i| !self.is_blank(NodeIndex(i)))
+            .map_or(0, |last| last + 1)
+    }
+
+    fn recount_subtree(&mut self, node: NodeIndex) {
+        if let (Some(left), Some(right)) = (node.left(), node.right()) {
+            self.recount_subtree(left);
+            self.recount_subtree(right);
+            self.recount(node);
+        }
+    }
+
+    /// Indexes every node of a freshly imported tree, rejecting duplicate keys.
+    fn build_index(&mut self) -> Result<(), TreeError> {
+        for id in 0..self.node_width() {
+            let node = NodeIndex(id);
+            let Some(key) = self.encryption_key(node) else { continue };
+            if let Some(first) = self.find_encryption_key(key) {
+                return Err(TreeError::DuplicateEncryptionKey {
+                    first,
+                    second: node,
+                });
+            }
+            let key = key.clone();
+            self.index_encryption_key(node, &key);
+            if let Some(leaf) = node.leaf() {
+                let Some(leaf_node) = self.leaves[leaf.0 as usize].take() else { continue };
+                if let Some(first) = self.find_signature_key(&leaf_node.signature_key) {
+                    return Err(TreeError::DuplicateSignatureKey {
+                        first,
+                        second: leaf,
+                    });
+                }
+                let fingerprint = self.index.fingerprint(&leaf_node.signature_key);
+                self.index
+                    .signature
+                    .insert(fingerprint, &leaf_node.signature_key, leaf.0);
+                self.index.add_member(&leaf_node);
+                self.leaves[leaf.0 as usize] = Some(leaf_node);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The encryption key stored at node `id`.
+fn encryption_key_at<'t>(
+    leaves: &'t [Option<LeafNode>],
+    parents: &'t [Option<ParentNode>],
+    id: u32,
+) -> Option<&'t HpkePublicKey> {
+    let node = NodeIndex(id);
+    if node.is_leaf() {
+        leaves.get(slot(node))?.as_ref().map(|l| &l.encryption_key)
+    } else {
+        parents.get(slot(node))?.as_ref().map(|p| &p.encryption_key)
+    }
+}
+
+/// The signature key stored at leaf `id`.
+fn signature_key_at(leaves: &[Option<LeafNode>], id: u32) -> Option<&[u8]> {
+    leaves
+        .get(id as usize)?
+        .as_ref()
+        .map(|l| l.signature_key.as_slice())
+}
+
+/// The tree's `ratchet_tree` extension body (`optional<Node> ratchet_tree<V>`), written
+/// straight from the tree without cloning nodes; the same bytes as encoding
+/// [`RatchetTree::to_wire`].
+impl Encode for RatchetTree {
+    fn encode(&self, out: &mut Vec<u8>) {
+        let width = self.exported_width();
+        encode_vector(out, |out| {
+            for i in 0..width {
+                let node = NodeIndex(i);
+                if let Some(leaf) = self.leaf(LeafIndex(i >> 1)).filter(|_| node.is_leaf()) {
+                    out.push(1);
+                    NodeType::Leaf.encode(out);
+                    leaf.encode(out);
+                } else if let Some(parent) = self.parent(node) {
+                    out.push(1);
+                    NodeType::Parent.encode(out);
+                    parent.encode(out);
+                } else {
+                    out.push(0);
+                }
+            }
+        });
+    }
+}
