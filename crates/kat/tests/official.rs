@@ -38,4 +38,5 @@ vector_tests! {
     message_protection => "message-protection.json",
     tree_operations => "tree-operations.json",
     tree_validation => "tree-validation.json",
+    treekem => "treekem.json",
 }

@@ -415,11 +415,7 @@ mod tests {
             (32, 16, 12)
         );
         assert_eq!(suite.cipher_suite(), SUITE);
-        let p384 = Suite::new(
-            &provider,
-            CipherSuite::MLS_256_DHKEMP384_AES256GCM_SHA384_P384,
-        )
-        .unwrap();
+        let p384 = test_suite(CipherSuite::MLS_256_DHKEMP384_AES256GCM_SHA384_P384);
         assert_eq!((p384.hash_len(), p384.aead_key_len()), (48, 32));
     }
 

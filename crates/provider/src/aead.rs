@@ -21,13 +21,18 @@ pub(crate) fn supports(aead: AeadId) -> bool {
 fn key_and_nonce(aead: AeadId, key: &[u8], nonce: &[u8]) -> Result<(LessSafeKey, Nonce)> {
     let alg = algorithm(aead)?;
     if key.len() != alg.key_len() {
-        return Err(CryptoError::InvalidLength { what: "AEAD key", expected: alg.key_len(), actual: key.len() });
+        return Err(CryptoError::InvalidLength {
+            what: "AEAD key",
+            expected: alg.key_len(),
+            actual: key.len(),
+        });
     }
-    let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| CryptoError::InvalidLength {
-        what: "AEAD nonce",
-        expected: alg.nonce_len(),
-        actual: nonce.len(),
-    })?;
+    let nonce =
+        Nonce::try_assume_unique_for_key(nonce).map_err(|_| CryptoError::InvalidLength {
+            what: "AEAD nonce",
+            expected: alg.nonce_len(),
+            actual: nonce.len(),
+        })?;
     let key = UnboundKey::new(alg, key).map_err(|_| CryptoError::InvalidLength {
         what: "AEAD key",
         expected: alg.key_len(),
@@ -37,7 +42,13 @@ fn key_and_nonce(aead: AeadId, key: &[u8], nonce: &[u8]) -> Result<(LessSafeKey,
 }
 
 /// Encrypts `plaintext`; returns ciphertext followed by the tag.
-pub(crate) fn seal(aead: AeadId, key: &[u8], nonce: &[u8], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+pub(crate) fn seal(
+    aead: AeadId,
+    key: &[u8],
+    nonce: &[u8],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Result<Vec<u8>> {
     let (key, nonce) = key_and_nonce(aead, key, nonce)?;
     let mut buf = Vec::with_capacity(plaintext.len() + key.algorithm().tag_len());
     buf.extend_from_slice(plaintext);
@@ -47,7 +58,13 @@ pub(crate) fn seal(aead: AeadId, key: &[u8], nonce: &[u8], aad: &[u8], plaintext
 }
 
 /// Decrypts ciphertext-with-tag; [`CryptoError::AeadOpenFailed`] if it does not authenticate.
-pub(crate) fn open(aead: AeadId, key: &[u8], nonce: &[u8], aad: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>> {
+pub(crate) fn open(
+    aead: AeadId,
+    key: &[u8],
+    nonce: &[u8],
+    aad: &[u8],
+    ciphertext: &[u8],
+) -> Result<Vec<u8>> {
     let (key, nonce) = key_and_nonce(aead, key, nonce)?;
     let mut buf = ciphertext.to_vec();
     let len = key

@@ -27,12 +27,16 @@ fn kdf_hash(kdf: KdfId) -> Result<HashAlgorithm> {
 
 /// `Hash(data)`.
 pub(crate) fn hash(alg: HashAlgorithm, data: &[u8]) -> Vec<u8> {
-    digest::digest(digest_algorithm(alg), data).as_ref().to_vec()
+    digest::digest(digest_algorithm(alg), data)
+        .as_ref()
+        .to_vec()
 }
 
 /// `HMAC(key, data)`.
 pub(crate) fn hmac(alg: HashAlgorithm, key: &[u8], data: &[u8]) -> Vec<u8> {
-    hmac::sign(&hmac::Key::new(hmac_algorithm(alg), key), data).as_ref().to_vec()
+    hmac::sign(&hmac::Key::new(hmac_algorithm(alg), key), data)
+        .as_ref()
+        .to_vec()
 }
 
 /// `HKDF-Extract(salt, ikm) = HMAC(salt, ikm)`. An empty salt is HMAC's zero-padded key, which

@@ -20,22 +20,20 @@ pub(crate) struct AwsLcGroup {
 }
 
 const P256_ORDER: [u8; 32] = [
-    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63,
-    0x25, 0x51,
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
 ];
 const P384_ORDER: [u8; 48] = [
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xc7, 0x63, 0x4d, 0x81, 0xf4, 0x37,
-    0x2d, 0xdf, 0x58, 0x1a, 0x0d, 0xb2, 0x48, 0xb0, 0xa7, 0x7a, 0xec, 0xec, 0x19, 0x6a, 0xcc,
-    0xc5, 0x29, 0x73,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xc7, 0x63, 0x4d, 0x81, 0xf4, 0x37, 0x2d, 0xdf,
+    0x58, 0x1a, 0x0d, 0xb2, 0x48, 0xb0, 0xa7, 0x7a, 0xec, 0xec, 0x19, 0x6a, 0xcc, 0xc5, 0x29, 0x73,
 ];
 const P521_ORDER: [u8; 66] = [
-    0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xfa, 0x51, 0x86, 0x87, 0x83, 0xbf, 0x2f, 0x96, 0x6b, 0x7f, 0xcc, 0x01,
-    0x48, 0xf7, 0x09, 0xa5, 0xd0, 0x3b, 0xb5, 0xc9, 0xb8, 0x89, 0x9c, 0x47, 0xae, 0xbb, 0x6f,
-    0xb7, 0x1e, 0x91, 0x38, 0x64, 0x09,
+    0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xfa, 0x51, 0x86, 0x87, 0x83, 0xbf, 0x2f, 0x96, 0x6b, 0x7f, 0xcc, 0x01, 0x48, 0xf7, 0x09,
+    0xa5, 0xd0, 0x3b, 0xb5, 0xc9, 0xb8, 0x89, 0x9c, 0x47, 0xae, 0xbb, 0x6f, 0xb7, 0x1e, 0x91, 0x38,
+    0x64, 0x09,
 ];
 
 /// DHKEM(X25519, HKDF-SHA256).
@@ -52,7 +50,10 @@ pub(crate) const P256: AwsLcGroup = AwsLcGroup {
     alg: &agreement::ECDH_P256,
     kem: KemId::DHKEM_P256,
     kdf: KdfId::HKDF_SHA256,
-    rule: DeriveKeyPairRule::RejectionSampling { order: &P256_ORDER, bitmask: 0xff },
+    rule: DeriveKeyPairRule::RejectionSampling {
+        order: &P256_ORDER,
+        bitmask: 0xff,
+    },
     name: "P-256",
 };
 
@@ -61,7 +62,10 @@ pub(crate) const P384: AwsLcGroup = AwsLcGroup {
     alg: &agreement::ECDH_P384,
     kem: KemId::DHKEM_P384,
     kdf: KdfId::HKDF_SHA384,
-    rule: DeriveKeyPairRule::RejectionSampling { order: &P384_ORDER, bitmask: 0xff },
+    rule: DeriveKeyPairRule::RejectionSampling {
+        order: &P384_ORDER,
+        bitmask: 0xff,
+    },
     name: "P-384",
 };
 
@@ -70,7 +74,10 @@ pub(crate) const P521: AwsLcGroup = AwsLcGroup {
     alg: &agreement::ECDH_P521,
     kem: KemId::DHKEM_P521,
     kdf: KdfId::HKDF_SHA512,
-    rule: DeriveKeyPairRule::RejectionSampling { order: &P521_ORDER, bitmask: 0x01 },
+    rule: DeriveKeyPairRule::RejectionSampling {
+        order: &P521_ORDER,
+        bitmask: 0x01,
+    },
     name: "P-521",
 };
 
@@ -81,7 +88,9 @@ impl AwsLcGroup {
 
     /// `(Npk, Nsk)`.
     fn key_sizes(&self) -> (usize, usize) {
-        self.kem.sizes().map_or((0, 0), |(_, _, n_pk, n_sk)| (n_pk, n_sk))
+        self.kem
+            .sizes()
+            .map_or((0, 0), |(_, _, n_pk, n_sk)| (n_pk, n_sk))
     }
 }
 
@@ -120,18 +129,27 @@ impl DhGroup for AwsLcGroup {
     fn deserialize_private_key(&self, sk: &[u8]) -> Result<PrivateKey> {
         let (_, n_sk) = self.key_sizes();
         if sk.len() != n_sk {
-            return Err(CryptoError::InvalidLength { what: "KEM private key", expected: n_sk, actual: sk.len() });
+            return Err(CryptoError::InvalidLength {
+                what: "KEM private key",
+                expected: n_sk,
+                actual: sk.len(),
+            });
         }
         // aws-lc rejects 0 and scalars >= n for the NIST curves.
-        PrivateKey::from_private_key(self.alg, sk).map_err(|_| CryptoError::InvalidPrivateKey(self.name))
+        PrivateKey::from_private_key(self.alg, sk)
+            .map_err(|_| CryptoError::InvalidPrivateKey(self.name))
     }
 
     fn serialize_private_key(&self, sk: &PrivateKey) -> Result<Secret> {
         let bytes = if self.is_x25519() {
-            let seed: Curve25519SeedBin<'_> = sk.as_be_bytes().map_err(|_| CryptoError::InvalidPrivateKey(self.name))?;
+            let seed: Curve25519SeedBin<'_> = sk
+                .as_be_bytes()
+                .map_err(|_| CryptoError::InvalidPrivateKey(self.name))?;
             Secret::from_slice(seed.as_ref())
         } else {
-            let scalar: EcPrivateKeyBin<'_> = sk.as_be_bytes().map_err(|_| CryptoError::InvalidPrivateKey(self.name))?;
+            let scalar: EcPrivateKeyBin<'_> = sk
+                .as_be_bytes()
+                .map_err(|_| CryptoError::InvalidPrivateKey(self.name))?;
             Secret::from_slice(scalar.as_ref())
         };
         Ok(bytes)
@@ -139,14 +157,20 @@ impl DhGroup for AwsLcGroup {
 
     fn public_key(&self, sk: &PrivateKey) -> Result<Vec<u8>> {
         // Uncompressed point for the NIST curves (RFC 9180 §7.1.1), raw u-coordinate for X25519.
-        let pk = sk.compute_public_key().map_err(|_| CryptoError::InvalidPrivateKey(self.name))?;
+        let pk = sk
+            .compute_public_key()
+            .map_err(|_| CryptoError::InvalidPrivateKey(self.name))?;
         Ok(pk.as_ref().to_vec())
     }
 
     fn dh(&self, sk: &PrivateKey, pk: &[u8]) -> Result<Secret> {
         let (n_pk, _) = self.key_sizes();
         if pk.len() != n_pk {
-            return Err(CryptoError::InvalidLength { what: "KEM public key", expected: n_pk, actual: pk.len() });
+            return Err(CryptoError::InvalidLength {
+                what: "KEM public key",
+                expected: n_pk,
+                actual: pk.len(),
+            });
         }
         // NIST curves: only the uncompressed SEC1 form (aws-lc would also take the hybrid form).
         if !self.is_x25519() && pk.first() != Some(&0x04) {
@@ -156,7 +180,11 @@ impl DhGroup for AwsLcGroup {
         let peer = ParsedPublicKey::try_from(UnparsedPublicKey::new(self.alg, pk))
             .map_err(|_| CryptoError::InvalidPublicKey(self.name))?;
         // After a successful parse, aws-lc's X25519 fails only on an all-zero result.
-        let failure = if self.is_x25519() { ALL_ZERO } else { CryptoError::KemFailed("Diffie-Hellman failed") };
+        let failure = if self.is_x25519() {
+            ALL_ZERO
+        } else {
+            CryptoError::KemFailed("Diffie-Hellman failed")
+        };
         let dh = agreement::agree(sk, peer, failure, |z| Ok(Secret::from_slice(z)))?;
         reject_all_zero(dh.as_bytes())?;
         Ok(dh)
@@ -171,7 +199,11 @@ pub(crate) struct X448;
 const X448_LEN: usize = 56;
 
 fn x448_array(bytes: &[u8], what: &'static str) -> Result<[u8; X448_LEN]> {
-    bytes.try_into().map_err(|_| CryptoError::InvalidLength { what, expected: X448_LEN, actual: bytes.len() })
+    bytes.try_into().map_err(|_| CryptoError::InvalidLength {
+        what,
+        expected: X448_LEN,
+        actual: bytes.len(),
+    })
 }
 
 impl DhGroup for X448 {

@@ -15,14 +15,15 @@
 #![deny(missing_docs)]
 
 mod aead;
+mod cache;
 mod hash;
 mod kem;
 mod sig;
 
 use braid_crypto::dhkem;
 use braid_crypto::{
-    AeadId, CryptoError, CryptoProvider, HashAlgorithm, KdfId, KemId, KemKeyPair, KemOutput, Result, Secret,
-    SignatureKeyPair, SignatureScheme,
+    AeadId, CryptoError, CryptoProvider, HashAlgorithm, KdfId, KemId, KemKeyPair, KemOutput,
+    Result, Secret, SignatureKeyPair, SignatureScheme,
 };
 
 /// The default provider: aws-lc-rs, with RustCrypto's `x448` and `ed448-goldilocks` for the
@@ -70,7 +71,11 @@ impl CryptoProvider for DefaultProvider {
     fn supports_kem(&self, kem: KemId) -> bool {
         matches!(
             kem,
-            KemId::DHKEM_X25519 | KemId::DHKEM_P256 | KemId::DHKEM_P384 | KemId::DHKEM_P521 | KemId::DHKEM_X448
+            KemId::DHKEM_X25519
+                | KemId::DHKEM_P256
+                | KemId::DHKEM_P384
+                | KemId::DHKEM_P521
+                | KemId::DHKEM_X448
         )
     }
 
@@ -102,11 +107,25 @@ impl CryptoProvider for DefaultProvider {
         hash::kdf_expand(kdf, prk, info, len)
     }
 
-    fn aead_seal(&self, aead: AeadId, key: &[u8], nonce: &[u8], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+    fn aead_seal(
+        &self,
+        aead: AeadId,
+        key: &[u8],
+        nonce: &[u8],
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>> {
         aead::seal(aead, key, nonce, aad, plaintext)
     }
 
-    fn aead_open(&self, aead: AeadId, key: &[u8], nonce: &[u8], aad: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>> {
+    fn aead_open(
+        &self,
+        aead: AeadId,
+        key: &[u8],
+        nonce: &[u8],
+        aad: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Vec<u8>> {
         aead::open(aead, key, nonce, aad, ciphertext)
     }
 
@@ -126,7 +145,13 @@ impl CryptoProvider for DefaultProvider {
         with_dh_group!(kem, |g| dhkem::encap(self, g, public_key))
     }
 
-    fn kem_decap(&self, kem: KemId, enc: &[u8], private_key: &[u8], public_key: &[u8]) -> Result<Secret> {
+    fn kem_decap(
+        &self,
+        kem: KemId,
+        enc: &[u8],
+        private_key: &[u8],
+        public_key: &[u8],
+    ) -> Result<Secret> {
         with_dh_group!(kem, |g| dhkem::decap(self, g, enc, private_key, public_key))
     }
 
@@ -146,7 +171,13 @@ impl CryptoProvider for DefaultProvider {
         sig::sign(scheme, private_key, message)
     }
 
-    fn verify(&self, scheme: SignatureScheme, public_key: &[u8], message: &[u8], signature: &[u8]) -> Result<()> {
+    fn verify(
+        &self,
+        scheme: SignatureScheme,
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<()> {
         sig::verify(scheme, public_key, message, signature)
     }
 

@@ -9,13 +9,21 @@ use braid_provider::DefaultProvider;
 use serde_json::Value;
 
 fn vectors() -> Vec<Value> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../test-vectors/crypto-basics.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../test-vectors/crypto-basics.json"
+    );
     let text = std::fs::read_to_string(path).expect("crypto-basics.json");
     serde_json::from_str(&text).expect("valid JSON")
 }
 
 fn hex_of(case: &Value, key: &str) -> Vec<u8> {
-    hex::decode(case[key].as_str().unwrap_or_else(|| panic!("{key} missing"))).expect("hex")
+    hex::decode(
+        case[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("{key} missing")),
+    )
+    .expect("hex")
 }
 
 fn suite_of(test: &Value) -> SuiteDescriptor {
@@ -45,7 +53,12 @@ fn sign_with_label_verifies_and_public_key_matches() {
         let content = labeled(label, &hex_of(case, "content"));
         let signature = hex_of(case, "signature");
 
-        assert_eq!(p.signature_public_key(suite.signature, &private).unwrap(), public, "{:?}", suite.suite);
+        assert_eq!(
+            p.signature_public_key(suite.signature, &private).unwrap(),
+            public,
+            "{:?}",
+            suite.suite
+        );
         p.verify(suite.signature, &public, &content, &signature)
             .unwrap_or_else(|e| panic!("{:?}: vector signature: {e}", suite.suite));
         let ours = p.sign(suite.signature, &private, &content).unwrap();
@@ -60,9 +73,17 @@ fn encrypt_with_label_opens_with_the_given_key() {
         let suite = suite_of(test);
         let case = &test["encrypt_with_label"];
         let (private, public) = (hex_of(case, "priv"), hex_of(case, "pub"));
-        let info = labeled(case["label"].as_str().expect("label"), &hex_of(case, "context"));
+        let info = labeled(
+            case["label"].as_str().expect("label"),
+            &hex_of(case, "context"),
+        );
 
-        assert_eq!(p.kem_public_key(suite.kem, &private).unwrap(), public, "{:?}", suite.suite);
+        assert_eq!(
+            p.kem_public_key(suite.kem, &private).unwrap(),
+            public,
+            "{:?}",
+            suite.suite
+        );
         let pt = hpke::open_base(
             &p,
             HpkeSuite::from(suite),

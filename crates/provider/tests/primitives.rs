@@ -5,14 +5,25 @@
 
 use braid_crypto::hpke::{self, HpkeSuite};
 use braid_crypto::{
-    AeadId, CipherSuite, CryptoError, CryptoProvider, HashAlgorithm, KdfId, KemId, SignatureScheme, SuiteDescriptor,
+    AeadId, CipherSuite, CryptoError, CryptoProvider, HashAlgorithm, KdfId, KemId, SignatureScheme,
+    SuiteDescriptor,
 };
 use braid_provider::DefaultProvider;
 
 const P: DefaultProvider = DefaultProvider::new();
 
-const KEMS: [KemId; 5] = [KemId::DHKEM_X25519, KemId::DHKEM_P256, KemId::DHKEM_P384, KemId::DHKEM_P521, KemId::DHKEM_X448];
-const AEADS: [AeadId; 3] = [AeadId::AES_128_GCM, AeadId::AES_256_GCM, AeadId::CHACHA20_POLY1305];
+const KEMS: [KemId; 5] = [
+    KemId::DHKEM_X25519,
+    KemId::DHKEM_P256,
+    KemId::DHKEM_P384,
+    KemId::DHKEM_P521,
+    KemId::DHKEM_X448,
+];
+const AEADS: [AeadId; 3] = [
+    AeadId::AES_128_GCM,
+    AeadId::AES_256_GCM,
+    AeadId::CHACHA20_POLY1305,
+];
 const SCHEMES: [SignatureScheme; 5] = [
     SignatureScheme::ED25519,
     SignatureScheme::ED448,
@@ -23,7 +34,9 @@ const SCHEMES: [SignatureScheme; 5] = [
 
 /// The seven RFC 9420 suites.
 fn suites() -> Vec<SuiteDescriptor> {
-    (1..=7).map(|id| CipherSuite(id).descriptor().unwrap()).collect()
+    (1..=7)
+        .map(|id| CipherSuite(id).descriptor().unwrap())
+        .collect()
 }
 
 fn h(s: &str) -> Vec<u8> {
@@ -39,14 +52,25 @@ fn supports_all_seven_suites_and_nothing_unknown() {
     assert!(!P.supports_kem(KemId(0x0041)));
     assert!(!P.supports_aead(AeadId::EXPORT_ONLY));
     assert!(!P.supports_signature(SignatureScheme(0x0904)));
-    assert_eq!(P.kem_generate(KemId(0x0041)).unwrap_err(), CryptoError::UnsupportedKem(KemId(0x0041)));
-    assert_eq!(P.kdf_extract(KdfId(9), b"", b"").unwrap_err(), CryptoError::UnsupportedKdf(KdfId(9)));
     assert_eq!(
-        P.aead_seal(AeadId(9), &[0; 16], &[0; 12], b"", b"").unwrap_err(),
+        P.kem_generate(KemId(0x0041)).unwrap_err(),
+        CryptoError::UnsupportedKem(KemId(0x0041))
+    );
+    assert_eq!(
+        P.kdf_extract(KdfId(9), b"", b"").unwrap_err(),
+        CryptoError::UnsupportedKdf(KdfId(9))
+    );
+    assert_eq!(
+        P.aead_seal(AeadId(9), &[0; 16], &[0; 12], b"", b"")
+            .unwrap_err(),
         CryptoError::UnsupportedAead(AeadId(9))
     );
     assert_eq!(
         P.sign(SignatureScheme(0x0904), &[0; 32], b"").unwrap_err(),
+        CryptoError::UnsupportedSignatureScheme(SignatureScheme(0x0904))
+    );
+    assert_eq!(
+        P.verify(SignatureScheme(0x0904), &[0; 32], b"", &[0; 64]).unwrap_err(),
         CryptoError::UnsupportedSignatureScheme(SignatureScheme(0x0904))
     );
 }
@@ -76,23 +100,65 @@ fn hashes_match_known_answers() {
 #[test]
 fn hkdf_matches_rfc5869_and_bounds_output() {
     // RFC 5869 A.1.
-    let prk = P.kdf_extract(KdfId::HKDF_SHA256, &h("000102030405060708090a0b0c"), &[0x0b; 22]).unwrap();
-    assert_eq!(prk.as_bytes(), h("077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5"));
-    let okm = P.kdf_expand(KdfId::HKDF_SHA256, prk.as_bytes(), &h("f0f1f2f3f4f5f6f7f8f9"), 42).unwrap();
-    assert_eq!(okm.as_bytes(), h("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"));
+    let prk = P
+        .kdf_extract(
+            KdfId::HKDF_SHA256,
+            &h("000102030405060708090a0b0c"),
+            &[0x0b; 22],
+        )
+        .unwrap();
+    assert_eq!(
+        prk.as_bytes(),
+        h("077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5")
+    );
+    let okm = P
+        .kdf_expand(
+            KdfId::HKDF_SHA256,
+            prk.as_bytes(),
+            &h("f0f1f2f3f4f5f6f7f8f9"),
+            42,
+        )
+        .unwrap();
+    assert_eq!(
+        okm.as_bytes(),
+        h("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865")
+    );
     // RFC 5869 A.3: empty salt means HashLen zero bytes.
     let prk = P.kdf_extract(KdfId::HKDF_SHA256, b"", &[0x0b; 22]).unwrap();
-    assert_eq!(prk.as_bytes(), h("19ef24a32c717b167f33a91d6f648bdf96596776afdb6377ac434c1c293ccb04"));
-    assert_eq!(prk, P.kdf_extract(KdfId::HKDF_SHA256, &[0; 32], &[0x0b; 22]).unwrap());
-
-    assert_eq!(P.kdf_expand(KdfId::HKDF_SHA384, &[1; 48], b"", 0).unwrap().len(), 0);
-    assert_eq!(P.kdf_expand(KdfId::HKDF_SHA512, &[1; 64], b"", 255 * 64).unwrap().len(), 255 * 64);
     assert_eq!(
-        P.kdf_expand(KdfId::HKDF_SHA256, &[1; 32], b"", 255 * 32 + 1).unwrap_err(),
+        prk.as_bytes(),
+        h("19ef24a32c717b167f33a91d6f648bdf96596776afdb6377ac434c1c293ccb04")
+    );
+    assert_eq!(
+        prk,
+        P.kdf_extract(KdfId::HKDF_SHA256, &[0; 32], &[0x0b; 22])
+            .unwrap()
+    );
+
+    assert_eq!(
+        P.kdf_expand(KdfId::HKDF_SHA384, &[1; 48], b"", 0)
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        P.kdf_expand(KdfId::HKDF_SHA512, &[1; 64], b"", 255 * 64)
+            .unwrap()
+            .len(),
+        255 * 64
+    );
+    assert_eq!(
+        P.kdf_expand(KdfId::HKDF_SHA256, &[1; 32], b"", 255 * 32 + 1)
+            .unwrap_err(),
         CryptoError::KdfOutputTooLong(255 * 32 + 1)
     );
     // A longer-than-usual PRK is only an HMAC key.
-    assert_eq!(P.kdf_expand(KdfId::HKDF_SHA256, &[7; 200], b"info", 20).unwrap().len(), 20);
+    assert_eq!(
+        P.kdf_expand(KdfId::HKDF_SHA256, &[7; 200], b"info", 20)
+            .unwrap()
+            .len(),
+        20
+    );
 }
 
 #[test]
@@ -104,28 +170,63 @@ fn aead_round_trips_and_rejects_tampering() {
         let ct = P.aead_seal(aead, &key, &nonce, b"aad", pt).unwrap();
         assert_eq!(ct.len(), pt.len() + 16);
         assert_eq!(P.aead_open(aead, &key, &nonce, b"aad", &ct).unwrap(), pt);
-        assert_eq!(P.aead_open(aead, &key, &nonce, b"aad", &P.aead_seal(aead, &key, &nonce, b"aad", b"").unwrap()).unwrap(), b"");
+        assert_eq!(
+            P.aead_open(
+                aead,
+                &key,
+                &nonce,
+                b"aad",
+                &P.aead_seal(aead, &key, &nonce, b"aad", b"").unwrap()
+            )
+            .unwrap(),
+            b""
+        );
 
         for i in [0, pt.len(), ct.len() - 1] {
             let mut bad = ct.clone();
             bad[i] ^= 0x80;
-            assert_eq!(P.aead_open(aead, &key, &nonce, b"aad", &bad), Err(CryptoError::AeadOpenFailed), "{aead:?} byte {i}");
+            assert_eq!(
+                P.aead_open(aead, &key, &nonce, b"aad", &bad),
+                Err(CryptoError::AeadOpenFailed),
+                "{aead:?} byte {i}"
+            );
         }
-        assert_eq!(P.aead_open(aead, &key, &nonce, b"AAD", &ct), Err(CryptoError::AeadOpenFailed));
-        assert_eq!(P.aead_open(aead, &key, &[0x25; 12], b"aad", &ct), Err(CryptoError::AeadOpenFailed));
+        assert_eq!(
+            P.aead_open(aead, &key, &nonce, b"AAD", &ct),
+            Err(CryptoError::AeadOpenFailed)
+        );
+        assert_eq!(
+            P.aead_open(aead, &key, &[0x25; 12], b"aad", &ct),
+            Err(CryptoError::AeadOpenFailed)
+        );
         let mut other_key = key.clone();
         other_key[0] ^= 1;
-        assert_eq!(P.aead_open(aead, &other_key, &nonce, b"aad", &ct), Err(CryptoError::AeadOpenFailed));
-        assert_eq!(P.aead_open(aead, &key, &nonce, b"aad", &ct[..15]), Err(CryptoError::AeadOpenFailed));
-        assert_eq!(P.aead_open(aead, &key, &nonce, b"aad", b""), Err(CryptoError::AeadOpenFailed));
+        assert_eq!(
+            P.aead_open(aead, &other_key, &nonce, b"aad", &ct),
+            Err(CryptoError::AeadOpenFailed)
+        );
+        assert_eq!(
+            P.aead_open(aead, &key, &nonce, b"aad", &ct[..15]),
+            Err(CryptoError::AeadOpenFailed)
+        );
+        assert_eq!(
+            P.aead_open(aead, &key, &nonce, b"aad", b""),
+            Err(CryptoError::AeadOpenFailed)
+        );
 
         assert!(matches!(
             P.aead_seal(aead, &key[1..], &nonce, b"", pt),
-            Err(CryptoError::InvalidLength { what: "AEAD key", .. })
+            Err(CryptoError::InvalidLength {
+                what: "AEAD key",
+                ..
+            })
         ));
         assert!(matches!(
             P.aead_open(aead, &key, &nonce[1..], b"", &ct),
-            Err(CryptoError::InvalidLength { what: "AEAD nonce", .. })
+            Err(CryptoError::InvalidLength {
+                what: "AEAD nonce",
+                ..
+            })
         ));
     }
 }
@@ -133,15 +234,25 @@ fn aead_round_trips_and_rejects_tampering() {
 #[test]
 fn aes_gcm_matches_known_answer() {
     // McGrew-Viega GCM test case 2 (AES-128, zero key and nonce, one zero block).
-    let ct = P.aead_seal(AeadId::AES_128_GCM, &[0; 16], &[0; 12], b"", &[0; 16]).unwrap();
-    assert_eq!(ct, h("0388dace60b6a392f328c2b971b2fe78ab6e47d42cec13bdf53a67b21257bddf"));
+    let ct = P
+        .aead_seal(AeadId::AES_128_GCM, &[0; 16], &[0; 12], b"", &[0; 16])
+        .unwrap();
+    assert_eq!(
+        ct,
+        h("0388dace60b6a392f328c2b971b2fe78ab6e47d42cec13bdf53a67b21257bddf")
+    );
 }
 
 #[test]
 fn signatures_round_trip_and_reject_tampering() {
     for scheme in SCHEMES {
         let pair = P.signature_generate(scheme).unwrap();
-        assert_eq!(P.signature_public_key(scheme, pair.private_key.as_bytes()).unwrap(), pair.public_key, "{scheme:?}");
+        assert_eq!(
+            P.signature_public_key(scheme, pair.private_key.as_bytes())
+                .unwrap(),
+            pair.public_key,
+            "{scheme:?}"
+        );
         let msg = b"the signed content";
         let sig = P.sign(scheme, pair.private_key.as_bytes(), msg).unwrap();
         P.verify(scheme, &pair.public_key, msg, &sig).unwrap();
@@ -149,13 +260,56 @@ fn signatures_round_trip_and_reject_tampering() {
         let mut bad_sig = sig.clone();
         let last = bad_sig.len() - 1;
         bad_sig[last] ^= 1;
-        assert_eq!(P.verify(scheme, &pair.public_key, msg, &bad_sig), Err(CryptoError::InvalidSignature), "{scheme:?}");
-        assert_eq!(P.verify(scheme, &pair.public_key, b"other content", &sig), Err(CryptoError::InvalidSignature));
-        assert_eq!(P.verify(scheme, &pair.public_key, msg, &sig[..sig.len() - 1]), Err(CryptoError::InvalidSignature));
-        assert_eq!(P.verify(scheme, &pair.public_key, msg, b""), Err(CryptoError::InvalidSignature));
+        assert_eq!(
+            P.verify(scheme, &pair.public_key, msg, &bad_sig),
+            Err(CryptoError::InvalidSignature),
+            "{scheme:?}"
+        );
+        assert_eq!(
+            P.verify(scheme, &pair.public_key, b"other content", &sig),
+            Err(CryptoError::InvalidSignature)
+        );
+        assert_eq!(
+            P.verify(scheme, &pair.public_key, msg, &sig[..sig.len() - 1]),
+            Err(CryptoError::InvalidSignature)
+        );
+        assert_eq!(
+            P.verify(scheme, &pair.public_key, msg, b""),
+            Err(CryptoError::InvalidSignature)
+        );
         let other = P.signature_generate(scheme).unwrap();
         assert_ne!(other.public_key, pair.public_key);
-        assert_eq!(P.verify(scheme, &other.public_key, msg, &sig), Err(CryptoError::InvalidSignature));
+        assert_eq!(
+            P.verify(scheme, &other.public_key, msg, &sig),
+            Err(CryptoError::InvalidSignature)
+        );
+    }
+}
+
+/// Interleaved keys (the provider caches parsed keys per thread) each sign as themselves.
+#[test]
+fn interleaved_signing_keys_stay_apart() {
+    for scheme in SCHEMES {
+        let pairs: Vec<_> = (0..6)
+            .map(|_| P.signature_generate(scheme).unwrap())
+            .collect();
+        for round in 0..2 {
+            for (i, pair) in pairs.iter().enumerate() {
+                let msg = [round, i as u8];
+                let sig = P.sign(scheme, pair.private_key.as_bytes(), &msg).unwrap();
+                P.verify(scheme, &pair.public_key, &msg, &sig).unwrap();
+                let other = &pairs[(i + 1) % pairs.len()];
+                assert_eq!(
+                    P.verify(scheme, &other.public_key, &msg, &sig),
+                    Err(CryptoError::InvalidSignature)
+                );
+                assert_eq!(
+                    P.signature_public_key(scheme, pair.private_key.as_bytes())
+                        .unwrap(),
+                    pair.public_key
+                );
+            }
+        }
     }
 }
 
@@ -175,7 +329,11 @@ fn ed25519_matches_rfc8032_test_1() {
     let sk = h("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
     let pk = h("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
     let sig = h("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b");
-    assert_eq!(P.signature_public_key(SignatureScheme::ED25519, &sk).unwrap(), pk);
+    assert_eq!(
+        P.signature_public_key(SignatureScheme::ED25519, &sk)
+            .unwrap(),
+        pk
+    );
     assert_eq!(P.sign(SignatureScheme::ED25519, &sk, b"").unwrap(), sig);
     P.verify(SignatureScheme::ED25519, &pk, b"", &sig).unwrap();
 }
@@ -185,7 +343,10 @@ fn ed448_matches_rfc8032_blank_message() {
     let sk = h("6c82a562cb808d10d632be89c8513ebf6c929f34ddfa8c9f63c9960ef6e348a3528c8a3fcc2f044e39a3fc5b94492f8f032e7549a20098f95b");
     let pk = h("5fd7449b59b461fd2ce787ec616ad46a1da1342485a70e1f8a0ea75d80e96778edf124769b46c7061bd6783df1e50f6cd1fa1abeafe8256180");
     let sig = h("533a37f6bbe457251f023c0d88f976ae2dfb504a843e34d2074fd823d41a591f2b233f034f628281f2fd7a22ddd47d7828c59bd0a21bfd3980ff0d2028d4b18a9df63e006c5d1c2d345b925d8dc00b4104852db99ac5c7cdda8530a113a0f4dbb61149f05a7363268c71d95808ff2e652600");
-    assert_eq!(P.signature_public_key(SignatureScheme::ED448, &sk).unwrap(), pk);
+    assert_eq!(
+        P.signature_public_key(SignatureScheme::ED448, &sk).unwrap(),
+        pk
+    );
     assert_eq!(P.sign(SignatureScheme::ED448, &sk, b"").unwrap(), sig);
     P.verify(SignatureScheme::ED448, &pk, b"", &sig).unwrap();
 }
@@ -201,34 +362,84 @@ fn ecdsa_scalar_len(scheme: SignatureScheme) -> Option<usize> {
 }
 
 #[test]
+fn ecdsa_scalars_without_leading_zeros_are_accepted() {
+    // P-521 scalars are 66 bytes whose top byte is 0 or 1: about every other key has a leading
+    // zero, which some encoders (the official vectors among them) strip.
+    let scheme = SignatureScheme::ECDSA_SECP521R1_SHA512;
+    let pair = (0..64)
+        .map(|_| P.signature_generate(scheme).unwrap())
+        .find(|pair| pair.private_key.as_bytes()[0] == 0)
+        .expect("a P-521 key with a leading zero byte within 64 tries");
+    let stripped = &pair.private_key.as_bytes()[1..];
+    assert_eq!(P.signature_public_key(scheme, stripped).unwrap(), pair.public_key);
+    let signature = P.sign(scheme, stripped, b"message").unwrap();
+    P.verify(scheme, &pair.public_key, b"message", &signature).unwrap();
+}
+
+#[test]
 fn malformed_signature_keys_are_rejected() {
     for scheme in SCHEMES {
         let pair = P.signature_generate(scheme).unwrap();
         let sk = pair.private_key.as_bytes();
         let pk = &pair.public_key;
-        // Wrong lengths.
-        for bad in [&sk[1..], &[sk, &[0][..]].concat()[..], &[][..]] {
-            assert!(matches!(P.sign(scheme, bad, b"m"), Err(CryptoError::InvalidLength { .. })), "{scheme:?}");
-            assert!(matches!(P.signature_public_key(scheme, bad), Err(CryptoError::InvalidLength { .. })));
+        // Wrong lengths (a shorter ECDSA scalar is a scalar without leading zeros, see below).
+        let longer = [sk, &[0][..]].concat();
+        let mut wrong_lengths = vec![&longer[..], &[][..]];
+        if ecdsa_scalar_len(scheme).is_none() {
+            wrong_lengths.push(&sk[1..]);
+        }
+        for bad in wrong_lengths {
+            assert!(
+                matches!(
+                    P.sign(scheme, bad, b"m"),
+                    Err(CryptoError::InvalidLength { .. })
+                ),
+                "{scheme:?}"
+            );
+            assert!(matches!(
+                P.signature_public_key(scheme, bad),
+                Err(CryptoError::InvalidLength { .. })
+            ));
         }
         let sig = P.sign(scheme, sk, b"m").unwrap();
         for bad in [&pk[1..], &[&pk[..], &[0][..]].concat()[..], &[][..]] {
-            assert!(matches!(P.verify(scheme, bad, b"m", &sig), Err(CryptoError::InvalidLength { .. })), "{scheme:?}");
+            assert!(
+                matches!(
+                    P.verify(scheme, bad, b"m", &sig),
+                    Err(CryptoError::InvalidLength { .. })
+                ),
+                "{scheme:?}"
+            );
         }
         if let Some(n) = ecdsa_scalar_len(scheme) {
             // Scalar 0 and scalars >= n (all-ones exceeds every order) are not private keys.
             for bad in [vec![0; n], vec![0xff; n]] {
-                assert!(matches!(P.sign(scheme, &bad, b"m"), Err(CryptoError::InvalidPrivateKey(_))), "{scheme:?}");
+                assert!(
+                    matches!(
+                        P.sign(scheme, &bad, b"m"),
+                        Err(CryptoError::InvalidPrivateKey(_))
+                    ),
+                    "{scheme:?}"
+                );
             }
             // A point off the curve, a compressed point, the hybrid form.
             let mut off_curve = pk.clone();
             off_curve[n] ^= 1;
-            assert!(matches!(P.verify(scheme, &off_curve, b"m", &sig), Err(CryptoError::InvalidPublicKey(_))));
+            assert!(matches!(
+                P.verify(scheme, &off_curve, b"m", &sig),
+                Err(CryptoError::InvalidPublicKey(_))
+            ));
             let mut hybrid = pk.clone();
             hybrid[0] = 0x06 | (pk[pk.len() - 1] & 1);
-            assert!(matches!(P.verify(scheme, &hybrid, b"m", &sig), Err(CryptoError::InvalidPublicKey(_))));
+            assert!(matches!(
+                P.verify(scheme, &hybrid, b"m", &sig),
+                Err(CryptoError::InvalidPublicKey(_))
+            ));
             let compressed = [&[0x02 | (pk[pk.len() - 1] & 1)][..], &pk[1..=n]].concat();
-            assert!(matches!(P.verify(scheme, &compressed, b"m", &sig), Err(CryptoError::InvalidLength { .. })));
+            assert!(matches!(
+                P.verify(scheme, &compressed, b"m", &sig),
+                Err(CryptoError::InvalidLength { .. })
+            ));
         }
     }
     // Ed448 public keys that are the identity (y = 1) or a non-canonical y >= p.
@@ -236,7 +447,10 @@ fn malformed_signature_keys_are_rejected() {
     identity[0] = 1;
     let non_canonical = [&[0xff; 56][..], &[0][..]].concat();
     for pk in [identity, non_canonical] {
-        assert_eq!(P.verify(SignatureScheme::ED448, &pk, b"m", &[0; 114]), Err(CryptoError::InvalidPublicKey("Ed448")));
+        assert_eq!(
+            P.verify(SignatureScheme::ED448, &pk, b"m", &[0; 114]),
+            Err(CryptoError::InvalidPublicKey("Ed448"))
+        );
     }
 }
 
@@ -252,8 +466,14 @@ fn derive_key_pair_is_deterministic_for_every_kem() {
         assert_ne!(a.private_key, c.private_key);
         assert_ne!(a.public_key, c.public_key);
         let (_, n_enc, n_pk, n_sk) = kem.sizes().unwrap();
-        assert_eq!((a.private_key.len(), a.public_key.len(), n_enc), (n_sk, n_pk, n_pk));
-        assert_eq!(P.kem_public_key(kem, a.private_key.as_bytes()).unwrap(), a.public_key);
+        assert_eq!(
+            (a.private_key.len(), a.public_key.len(), n_enc),
+            (n_sk, n_pk, n_pk)
+        );
+        assert_eq!(
+            P.kem_public_key(kem, a.private_key.as_bytes()).unwrap(),
+            a.public_key
+        );
         // Empty and long ikm are fine: DeriveKeyPair extracts first.
         assert!(P.kem_derive_key_pair(kem, b"").is_ok());
         assert!(P.kem_derive_key_pair(kem, &[1; 200]).is_ok());
@@ -264,17 +484,30 @@ fn derive_key_pair_is_deterministic_for_every_kem() {
 fn kem_round_trips_for_every_kem() {
     for kem in KEMS {
         let pair = P.kem_generate(kem).unwrap();
-        assert_eq!(P.kem_public_key(kem, pair.private_key.as_bytes()).unwrap(), pair.public_key, "{kem:?}");
+        assert_eq!(
+            P.kem_public_key(kem, pair.private_key.as_bytes()).unwrap(),
+            pair.public_key,
+            "{kem:?}"
+        );
         let out = P.kem_encap(kem, &pair.public_key).unwrap();
         let (n_secret, n_enc, _, _) = kem.sizes().unwrap();
         assert_eq!((out.enc.len(), out.shared_secret.len()), (n_enc, n_secret));
-        let ss = P.kem_decap(kem, &out.enc, pair.private_key.as_bytes(), &pair.public_key).unwrap();
+        let ss = P
+            .kem_decap(kem, &out.enc, pair.private_key.as_bytes(), &pair.public_key)
+            .unwrap();
         assert_eq!(ss, out.shared_secret, "{kem:?}");
         // Fresh randomness per encapsulation.
         assert_ne!(P.kem_encap(kem, &pair.public_key).unwrap().enc, out.enc);
         // Another recipient key gives another secret.
         let other = P.kem_generate(kem).unwrap();
-        let wrong = P.kem_decap(kem, &out.enc, other.private_key.as_bytes(), &other.public_key).unwrap();
+        let wrong = P
+            .kem_decap(
+                kem,
+                &out.enc,
+                other.private_key.as_bytes(),
+                &other.public_key,
+            )
+            .unwrap();
         assert_ne!(wrong, out.shared_secret);
     }
 }
@@ -286,13 +519,43 @@ fn malformed_kem_keys_are_rejected() {
         let (sk, pk) = (pair.private_key.as_bytes(), &pair.public_key[..]);
         let enc = P.kem_encap(kem, pk).unwrap().enc;
         for bad in [&pk[1..], &[pk, &[0][..]].concat()[..], &[][..]] {
-            assert!(matches!(P.kem_encap(kem, bad), Err(CryptoError::InvalidLength { .. })), "{kem:?}");
-            assert!(matches!(P.kem_decap(kem, bad, sk, pk), Err(CryptoError::InvalidLength { .. })), "{kem:?}");
-            assert!(matches!(P.kem_decap(kem, &enc, sk, bad), Err(CryptoError::InvalidLength { .. })), "{kem:?}");
+            assert!(
+                matches!(
+                    P.kem_encap(kem, bad),
+                    Err(CryptoError::InvalidLength { .. })
+                ),
+                "{kem:?}"
+            );
+            assert!(
+                matches!(
+                    P.kem_decap(kem, bad, sk, pk),
+                    Err(CryptoError::InvalidLength { .. })
+                ),
+                "{kem:?}"
+            );
+            assert!(
+                matches!(
+                    P.kem_decap(kem, &enc, sk, bad),
+                    Err(CryptoError::InvalidLength { .. })
+                ),
+                "{kem:?}"
+            );
         }
         for bad in [&sk[1..], &[sk, &[0][..]].concat()[..]] {
-            assert!(matches!(P.kem_decap(kem, &enc, bad, pk), Err(CryptoError::InvalidLength { .. })), "{kem:?}");
-            assert!(matches!(P.kem_public_key(kem, bad), Err(CryptoError::InvalidLength { .. })), "{kem:?}");
+            assert!(
+                matches!(
+                    P.kem_decap(kem, &enc, bad, pk),
+                    Err(CryptoError::InvalidLength { .. })
+                ),
+                "{kem:?}"
+            );
+            assert!(
+                matches!(
+                    P.kem_public_key(kem, bad),
+                    Err(CryptoError::InvalidLength { .. })
+                ),
+                "{kem:?}"
+            );
         }
         match kem {
             KemId::DHKEM_X25519 | KemId::DHKEM_X448 => {
@@ -305,23 +568,50 @@ fn malformed_kem_keys_are_rejected() {
                         CryptoError::KemFailed("Diffie-Hellman result is all zero"),
                         "{kem:?} u={u}"
                     );
-                    assert!(matches!(P.kem_decap(kem, &small, sk, pk), Err(CryptoError::KemFailed(_))));
+                    assert!(matches!(
+                        P.kem_decap(kem, &small, sk, pk),
+                        Err(CryptoError::KemFailed(_))
+                    ));
                 }
             }
             _ => {
                 let n = sk.len();
                 for bad_sk in [vec![0; n], vec![0xff; n]] {
-                    assert!(matches!(P.kem_decap(kem, &enc, &bad_sk, pk), Err(CryptoError::InvalidPrivateKey(_))), "{kem:?}");
+                    assert!(
+                        matches!(
+                            P.kem_decap(kem, &enc, &bad_sk, pk),
+                            Err(CryptoError::InvalidPrivateKey(_))
+                        ),
+                        "{kem:?}"
+                    );
                 }
                 let mut off_curve = pk.to_vec();
                 let last = off_curve.len() - 1;
                 off_curve[last] ^= 1;
-                assert!(matches!(P.kem_encap(kem, &off_curve), Err(CryptoError::InvalidPublicKey(_))), "{kem:?}");
-                assert!(matches!(P.kem_decap(kem, &off_curve, sk, pk), Err(CryptoError::InvalidPublicKey(_))));
+                assert!(
+                    matches!(
+                        P.kem_encap(kem, &off_curve),
+                        Err(CryptoError::InvalidPublicKey(_))
+                    ),
+                    "{kem:?}"
+                );
+                assert!(matches!(
+                    P.kem_decap(kem, &off_curve, sk, pk),
+                    Err(CryptoError::InvalidPublicKey(_))
+                ));
                 let mut hybrid = pk.to_vec();
                 hybrid[0] = 0x06 | (pk[last] & 1);
-                assert!(matches!(P.kem_encap(kem, &hybrid), Err(CryptoError::InvalidPublicKey(_))), "{kem:?}");
-                assert!(matches!(P.kem_encap(kem, &vec![0; pk.len()]), Err(CryptoError::InvalidPublicKey(_))));
+                assert!(
+                    matches!(
+                        P.kem_encap(kem, &hybrid),
+                        Err(CryptoError::InvalidPublicKey(_))
+                    ),
+                    "{kem:?}"
+                );
+                assert!(matches!(
+                    P.kem_encap(kem, &vec![0; pk.len()]),
+                    Err(CryptoError::InvalidPublicKey(_))
+                ));
             }
         }
     }
@@ -334,14 +624,25 @@ fn hpke_round_trips_for_every_suite() {
         let pair = P.kem_generate(suite.kem).unwrap();
         let (sk, pk) = (pair.private_key.as_bytes(), &pair.public_key[..]);
         let (enc, ct) = hpke::seal_base(&P, suite, pk, b"info", b"aad", b"hello").unwrap();
-        assert_eq!(hpke::open_base(&P, suite, &enc, sk, pk, b"info", b"aad", &ct).unwrap(), b"hello", "{:?}", d.suite);
-        assert_eq!(hpke::open_base(&P, suite, &enc, sk, pk, b"info", b"aad", &ct[1..]), Err(CryptoError::AeadOpenFailed));
+        assert_eq!(
+            hpke::open_base(&P, suite, &enc, sk, pk, b"info", b"aad", &ct).unwrap(),
+            b"hello",
+            "{:?}",
+            d.suite
+        );
+        assert_eq!(
+            hpke::open_base(&P, suite, &enc, sk, pk, b"info", b"aad", &ct[1..]),
+            Err(CryptoError::AeadOpenFailed)
+        );
 
         let (enc, exported) = hpke::send_export(&P, suite, pk, b"info", b"ctx", 48).unwrap();
         let received = hpke::receive_export(&P, suite, &enc, sk, pk, b"info", b"ctx", 48).unwrap();
         assert_eq!(exported, received, "{:?}", d.suite);
         assert_eq!(exported.len(), 48);
-        assert_ne!(hpke::receive_export(&P, suite, &enc, sk, pk, b"info", b"other", 48).unwrap(), exported);
+        assert_ne!(
+            hpke::receive_export(&P, suite, &enc, sk, pk, b"info", b"other", 48).unwrap(),
+            exported
+        );
     }
 }
 
@@ -351,8 +652,14 @@ fn hpke_export_length_is_bounded() {
     let pair = P.kem_generate(suite.kem).unwrap();
     let (_, ctx) = hpke::setup_base_s(&P, suite, &pair.public_key, b"").unwrap();
     assert_eq!(ctx.export(b"", 255 * 32).unwrap().len(), 255 * 32);
-    assert_eq!(ctx.export(b"", 255 * 32 + 1).unwrap_err(), CryptoError::KdfOutputTooLong(255 * 32 + 1));
-    assert_eq!(ctx.export(b"", 70_000).unwrap_err(), CryptoError::KdfOutputTooLong(70_000));
+    assert_eq!(
+        ctx.export(b"", 255 * 32 + 1).unwrap_err(),
+        CryptoError::KdfOutputTooLong(255 * 32 + 1)
+    );
+    assert_eq!(
+        ctx.export(b"", 70_000).unwrap_err(),
+        CryptoError::KdfOutputTooLong(70_000)
+    );
 }
 
 #[test]

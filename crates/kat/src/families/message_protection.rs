@@ -151,7 +151,7 @@ fn decode_message(bytes: &[u8]) -> Result<MlsMessage, String> {
 
 /// Checks one cipher suite's case.
 pub fn check(case: Case<'_>) -> CaseResult {
-    let provider = DefaultProvider::default();
+    let provider = DefaultProvider;
     let cipher_suite = case.cipher_suite()?;
     let suite = Suite::new(&provider, cipher_suite).map_err(|e| e.to_string())?;
     let setup = Setup {

@@ -12,6 +12,7 @@ pub mod transcript_hashes;
 pub mod tree_math;
 pub mod tree_operations;
 pub mod tree_validation;
+pub mod treekem;
 
 use serde_json::Value;
 
@@ -31,6 +32,7 @@ pub fn run(family: Family, file: &Value) -> FileReport {
         Family::Messages => messages::check,
         Family::TreeOperations => tree_operations::check,
         Family::TreeValidation => tree_validation::check,
+        Family::TreeKem => treekem::check,
         _ => return FileReport::Skipped(format!("{family:?} vectors are not implemented yet")),
     };
     #[allow(unreachable_code)]

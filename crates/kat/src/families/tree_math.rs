@@ -16,13 +16,7 @@ pub fn check(case: Case<'_>) -> CaseResult {
         tree_math::root(n_leaves).map(|r| u64::from(r.0)),
         Some(case.u64("root")?),
     )?;
-    let relations: [(&str, &dyn Fn(NodeIndex) -> Option<NodeIndex>); 4] = [
-        ("left", &NodeIndex::left),
-        ("right", &NodeIndex::right),
-        ("parent", &|x: NodeIndex| x.parent(n_leaves)),
-        ("sibling", &|x: NodeIndex| x.sibling(n_leaves)),
-    ];
-    for (field, relation) in relations {
+    for field in ["left", "right", "parent", "sibling"] {
         let expected = case
             .get(field)?
             .as_array()
@@ -37,9 +31,19 @@ pub fn check(case: Case<'_>) -> CaseResult {
                         .ok_or_else(|| format!("{field}[{x}] is not an integer"))?,
                 ),
             };
-            let actual = relation(NodeIndex(x)).map(|node| u64::from(node.0));
+            let actual = relation(field, NodeIndex(x), n_leaves).map(|node| u64::from(node.0));
             check_eq(&format!("{field}[{x}]"), actual, expected)?;
         }
     }
     Ok(())
+}
+
+/// The node that `field` names for `x` in a tree of `n_leaves` leaves.
+fn relation(field: &str, x: NodeIndex, n_leaves: u32) -> Option<NodeIndex> {
+    match field {
+        "left" => x.left(),
+        "right" => x.right(),
+        "parent" => x.parent(n_leaves),
+        _ => x.sibling(n_leaves),
+    }
 }

@@ -6,7 +6,7 @@
 //! Extending the tree adds invalid nodes; truncating drops the right half and keeps the left
 //! subtree's hashes, which do not depend on the tree's size.
 
-use std::collections::HashMap;
+use std::collections::hash_map::{Entry, HashMap};
 
 use braid_codec::{encode_vector, Encode};
 use braid_crypto::CryptoError;
@@ -84,7 +84,8 @@ impl HashCache {
             .into());
         }
         if let (Some(target), Some(valid)) = (
-            self.bytes.get_mut(i * self.hash_len..(i + 1) * self.hash_len),
+            self.bytes
+                .get_mut(i * self.hash_len..(i + 1) * self.hash_len),
             self.valid.get_mut(i),
         ) {
             target.copy_from_slice(hash);
@@ -103,7 +104,11 @@ impl RatchetTree {
     }
 
     /// The tree hash of any node (§7.8), computing what is not cached.
-    pub fn node_tree_hash(&mut self, suite: &Suite<'_>, node: NodeIndex) -> Result<&[u8], TreeError> {
+    pub fn node_tree_hash(
+        &mut self,
+        suite: &Suite<'_>,
+        node: NodeIndex,
+    ) -> Result<&[u8], TreeError> {
         if node.0 >= self.node_width() {
             return Err(TreeError::NodeOutOfRange {
                 node,
@@ -125,7 +130,12 @@ impl RatchetTree {
     }
 
     /// Recomputes the invalid hashes of `node`'s subtree (which are a union of paths).
-    fn update_hash(&mut self, suite: &Suite<'_>, node: NodeIndex, buf: &mut Vec<u8>) -> Result<(), TreeError> {
+    fn update_hash(
+        &mut self,
+        suite: &Suite<'_>,
+        node: NodeIndex,
+        buf: &mut Vec<u8>,
+    ) -> Result<(), TreeError> {
         if self.hashes.get(node).is_some() {
             return Ok(());
         }
@@ -139,7 +149,13 @@ impl RatchetTree {
             Some((left, right)) => (self.hashes.get(left), self.hashes.get(right)),
             None => (None, None),
         };
-        self.write_tree_hash_input(node, &[], left.unwrap_or_default(), right.unwrap_or_default(), buf);
+        self.write_tree_hash_input(
+            node,
+            &[],
+            left.unwrap_or_default(),
+            right.unwrap_or_default(),
+            buf,
+        );
         let hash = suite.hash(buf)?;
         self.hashes.set(node, &hash)
     }
@@ -290,12 +306,15 @@ impl RatchetTree {
             else {
                 continue;
             };
-            if !parent_hashes.contains_key(&(ancestor, sibling)) {
-                let hash = self.cached_parent_hash(suite, ancestor, sibling, &mut buf)?;
-                parent_hashes.insert((ancestor, sibling), hash);
-            }
-            let expected = parent_hashes.get(&(ancestor, sibling)).map(Vec::as_slice);
-            if self.claimed_parent_hash(node) == expected && self.unmerged_leaves_match(ancestor, child, node) {
+            let expected = match parent_hashes.entry((ancestor, sibling)) {
+                Entry::Occupied(entry) => entry.into_mut(),
+                Entry::Vacant(entry) => {
+                    entry.insert(self.cached_parent_hash(suite, ancestor, sibling, &mut buf)?)
+                }
+            };
+            if self.claimed_parent_hash(node) == Some(expected.as_slice())
+                && self.unmerged_leaves_match(ancestor, child, node)
+            {
                 if let Some(count) = covered.get_mut(slot(ancestor)) {
                     *count = count.saturating_add(1);
                 }
@@ -336,7 +355,9 @@ impl RatchetTree {
     /// The unmerged-leaves condition of §7.9.2: `P.unmerged_leaves ∩ subtree(C)` equals
     /// `resolution(C) \ {D}`.
     fn unmerged_leaves_match(&self, parent: NodeIndex, child: NodeIndex, node: NodeIndex) -> bool {
-        let Some(parent) = self.parent(parent) else { return false };
+        let Some(parent) = self.parent(parent) else {
+            return false;
+        };
         let mut resolution = self.resolution(child);
         let Some(position) = resolution.iter().position(|&n| n == node) else {
             return false;

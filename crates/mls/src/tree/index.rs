@@ -139,7 +139,11 @@ impl TreeIndex {
                 .or_default(),
         );
         for_each_distinct(&leaf.capabilities.credentials, |credential_type| {
-            change(self.credentials_supported.entry(credential_type).or_default());
+            change(
+                self.credentials_supported
+                    .entry(credential_type)
+                    .or_default(),
+            );
         });
     }
 

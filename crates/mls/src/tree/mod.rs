@@ -62,7 +62,7 @@ mod tests;
 
 use braid_codec::{encode_vector, Encode};
 
-use crate::messages::{HpkePublicKey, LeafNode, Node, NodeType, ParentNode};
+use crate::messages::{HpkePublicKey, LeafNode, LeafNodeSource, Node, NodeType, ParentNode};
 use crate::suite::Suite;
 use crate::tree_math::{self, LeafIndex, NodeIndex, MAX_LEAVES};
 
@@ -80,6 +80,13 @@ pub struct PathStep {
     /// Its child that is not on the direct path, whose resolution the node's path secret is
     /// encrypted to.
     pub copath_child: NodeIndex,
+}
+
+/// A borrowed non-blank node.
+#[derive(Debug, Clone, Copy)]
+enum NodeRef<'a> {
+    Leaf(&'a LeafNode),
+    Parent(&'a ParentNode),
 }
 
 /// Non-blank nodes and non-blank leaves in a parent node's subtree (the node included).
@@ -356,7 +363,9 @@ impl RatchetTree {
     /// tree. Other validation (§7.3, §10.1) is the caller's: see
     /// [`RatchetTree::validate_leaf_node`].
     pub fn add_leaf(&mut self, leaf_node: LeafNode) -> Result<LeafIndex, TreeError> {
-        let leaf = self.leftmost_blank_leaf().unwrap_or(LeafIndex(self.leaf_count()));
+        let leaf = self
+            .leftmost_blank_leaf()
+            .unwrap_or(LeafIndex(self.leaf_count()));
         self.check_leaf_keys(leaf, &leaf_node)?;
         if leaf.0 == self.leaf_count() {
             self.extend()?;
@@ -469,13 +478,16 @@ impl RatchetTree {
     fn truncate(&mut self) {
         while self.leaves.len() > 1 {
             let root = self.root();
-            let Some(right) = root.right() else { break };
+            let (Some(left), Some(right)) = (root.left(), root.right()) else {
+                break;
+            };
             if self.subtree_counts(right).leaves > 0 {
                 break;
             }
-            // The root and the right subtree are dropped; forget any keys they hold (none in
-            // a tree built by these operations, where the root was just blanked).
-            if self.subtree_counts(root).nodes > self.subtree_counts(root.left().unwrap_or(root)).nodes {
+            // The root and the right subtree (nodes `root..width`) are dropped; forget any keys
+            // they hold (none in a tree built by these operations, where the root was just
+            // blanked and a parent node always has a member below it).
+            if self.subtree_counts(root).nodes > self.subtree_counts(left).nodes {
                 for id in root.0..self.node_width() {
                     if let Some(key) = self.encryption_key(NodeIndex(id)).cloned() {
                         self.unindex_encryption_key(NodeIndex(id), &key);
@@ -620,7 +632,7 @@ impl RatchetTree {
         expected_parent_hash: &[u8],
     ) -> Result<(), TreeError> {
         match &leaf_node.leaf_node_source {
-            crate::messages::LeafNodeSource::Commit { parent_hash }
+            LeafNodeSource::Commit { parent_hash }
                 if parent_hash.as_slice() == expected_parent_hash =>
             {
                 self.set_leaf(sender, leaf_node)
@@ -664,7 +676,13 @@ impl RatchetTree {
                 (true, None) => tree.leaves.push(None),
                 (false, None) => tree.parents.push(None),
                 (is_leaf, Some(node)) => {
-                    let name = |t: NodeType| if t == NodeType::Leaf { "leaf" } else { "parent" };
+                    let name = |t: NodeType| {
+                        if t == NodeType::Leaf {
+                            "leaf"
+                        } else {
+                            "parent"
+                        }
+                    };
                     return Err(TreeError::WrongNodeType {
                         node: position,
                         expected: if is_leaf { "leaf" } else { "parent" },
@@ -690,18 +708,28 @@ impl RatchetTree {
     /// the blank nodes after the last non-blank one (§12.4.3.3). `None` if every node is
     /// blank (no members), which the extension cannot express.
     pub fn to_wire(&self) -> Option<crate::messages::RatchetTree> {
-        let width = self.exported_width();
-        let nodes = (0..width)
-            .map(|i| {
-                let node = NodeIndex(i);
-                if node.is_leaf() {
-                    self.leaf(LeafIndex(i >> 1)).cloned().map(Node::Leaf)
-                } else {
-                    self.parent(node).cloned().map(Node::Parent)
-                }
+        let nodes = self
+            .exported_nodes()
+            .map(|node| {
+                node.map(|node| match node {
+                    NodeRef::Leaf(leaf) => Node::Leaf(leaf.clone()),
+                    NodeRef::Parent(parent) => Node::Parent(parent.clone()),
+                })
             })
             .collect();
         crate::messages::RatchetTree::new(nodes)
+    }
+
+    /// The nodes of the `ratchet_tree` extension, borrowed: array order, up to the last
+    /// non-blank node.
+    fn exported_nodes(&self) -> impl Iterator<Item = Option<NodeRef<'_>>> + '_ {
+        (0..self.exported_width()).map(|i| {
+            let node = NodeIndex(i);
+            match node.leaf() {
+                Some(leaf) => self.leaf(leaf).map(NodeRef::Leaf),
+                None => self.parent(node).map(NodeRef::Parent),
+            }
+        })
     }
 
     /// The number of nodes up to and including the last non-blank one.
@@ -724,7 +752,9 @@ impl RatchetTree {
     fn build_index(&mut self) -> Result<(), TreeError> {
         for id in 0..self.node_width() {
             let node = NodeIndex(id);
-            let Some(key) = self.encryption_key(node) else { continue };
+            let Some(key) = self.encryption_key(node) else {
+                continue;
+            };
             if let Some(first) = self.find_encryption_key(key) {
                 return Err(TreeError::DuplicateEncryptionKey {
                     first,
@@ -734,7 +764,9 @@ impl RatchetTree {
             let key = key.clone();
             self.index_encryption_key(node, &key);
             if let Some(leaf) = node.leaf() {
-                let Some(leaf_node) = self.leaves[leaf.0 as usize].take() else { continue };
+                let Some(leaf_node) = self.leaves[leaf.0 as usize].take() else {
+                    continue;
+                };
                 if let Some(first) = self.find_signature_key(&leaf_node.signature_key) {
                     return Err(TreeError::DuplicateSignatureKey {
                         first,
@@ -780,20 +812,20 @@ fn signature_key_at(leaves: &[Option<LeafNode>], id: u32) -> Option<&[u8]> {
 /// [`RatchetTree::to_wire`].
 impl Encode for RatchetTree {
     fn encode(&self, out: &mut Vec<u8>) {
-        let width = self.exported_width();
         encode_vector(out, |out| {
-            for i in 0..width {
-                let node = NodeIndex(i);
-                if let Some(leaf) = self.leaf(LeafIndex(i >> 1)).filter(|_| node.is_leaf()) {
-                    out.push(1);
-                    NodeType::Leaf.encode(out);
-                    leaf.encode(out);
-                } else if let Some(parent) = self.parent(node) {
-                    out.push(1);
-                    NodeType::Parent.encode(out);
-                    parent.encode(out);
-                } else {
-                    out.push(0);
+            for node in self.exported_nodes() {
+                match node {
+                    None => out.push(0),
+                    Some(NodeRef::Leaf(leaf)) => {
+                        out.push(1);
+                        NodeType::Leaf.encode(out);
+                        leaf.encode(out);
+                    }
+                    Some(NodeRef::Parent(parent)) => {
+                        out.push(1);
+                        NodeType::Parent.encode(out);
+                        parent.encode(out);
+                    }
                 }
             }
         });

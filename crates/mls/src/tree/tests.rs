@@ -9,7 +9,9 @@ use proptest::prelude::*;
 use super::*;
 use crate::extensions::{Extension, ExtensionType, Extensions};
 use crate::group_context::ProtocolVersion;
-use crate::messages::{Capabilities, Credential, CredentialType, LeafNodeSource, Lifetime, RequiredCapabilities};
+use crate::messages::{
+    Capabilities, Credential, CredentialType, LeafNodeSource, Lifetime, RequiredCapabilities,
+};
 
 const SUITE: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
 const PROVIDER: DefaultProvider = DefaultProvider::new();
@@ -77,7 +79,8 @@ impl Signer {
     /// A leaf for this member, signed for `group` (`update`/`commit`) or without it.
     fn leaf(&self, generation: u32, source: LeafNodeSource, leaf: Option<LeafIndex>) -> LeafNode {
         let mut node = fake_leaf(self.id, source);
-        node.encryption_key = HpkePublicKey(format!("encryption key {}/{generation}", self.id).into_bytes());
+        node.encryption_key =
+            HpkePublicKey(format!("encryption key {}/{generation}", self.id).into_bytes());
         node.signature_key = self.keys.public_key.clone().into();
         let tbs = node.tbs(leaf.map(|l| (GROUP_ID, l))).unwrap().to_bytes();
         node.signature = suite()
@@ -108,7 +111,10 @@ impl Group {
     fn add(&mut self) -> LeafIndex {
         self.generation += 1;
         let signer = Signer::new(1000 + self.generation);
-        let leaf = self.tree.add_leaf(signer.leaf(0, key_package_source(), None)).unwrap();
+        let leaf = self
+            .tree
+            .add_leaf(signer.leaf(0, key_package_source(), None))
+            .unwrap();
         let i = leaf.0 as usize;
         if self.signers.len() <= i {
             self.signers.resize_with(i + 1, || None);
@@ -123,8 +129,16 @@ impl Group {
         let keys = fake_path_keys(&self.tree, sender, self.generation);
         let parent_hash = self.tree.merge_update_path(&suite, sender, &keys).unwrap();
         let signer = self.signers[sender.0 as usize].as_ref().unwrap();
-        let leaf = signer.leaf(self.generation, LeafNodeSource::Commit { parent_hash: parent_hash.clone() }, Some(sender));
-        self.tree.set_committer_leaf(sender, leaf, &parent_hash).unwrap();
+        let leaf = signer.leaf(
+            self.generation,
+            LeafNodeSource::Commit {
+                parent_hash: parent_hash.clone(),
+            },
+            Some(sender),
+        );
+        self.tree
+            .set_committer_leaf(sender, leaf, &parent_hash)
+            .unwrap();
     }
 
     fn update(&mut self, sender: LeafIndex) {
@@ -179,7 +193,8 @@ fn built_group_verifies() {
     // The wire form round-trips and verifies the same.
     let bytes = group.tree.to_bytes();
     assert_eq!(bytes, group.tree.to_wire().unwrap().to_bytes());
-    let mut imported = RatchetTree::from_wire(crate::messages::RatchetTree::from_bytes(&bytes).unwrap()).unwrap();
+    let mut imported =
+        RatchetTree::from_wire(crate::messages::RatchetTree::from_bytes(&bytes).unwrap()).unwrap();
     assert_eq!(imported, group.tree);
     imported.verify(&suite, &hash, &group.context()).unwrap();
     // Some parent node has unmerged leaves, so that rule is exercised.
@@ -223,7 +238,10 @@ fn tampered_tree_hash_is_rejected() {
     }])
     .unwrap();
     let mut tree = RatchetTree::from_nodes(nodes).unwrap();
-    assert_eq!(tree.verify(&suite, &hash, &group.context()), Err(TreeError::BadTreeHash));
+    assert_eq!(
+        tree.verify(&suite, &hash, &group.context()),
+        Err(TreeError::BadTreeHash)
+    );
 }
 
 #[test]
@@ -234,25 +252,40 @@ fn tampered_parent_hash_is_rejected() {
     // The root's key or parent_hash changed: the node below no longer links to it.
     let mut nodes = wire_nodes(&group.tree);
     parent_mut(&mut nodes, root).encryption_key = HpkePublicKey(b"attacker key".to_vec());
-    assert_eq!(verify_nodes(nodes), Err(TreeError::BadParentHash { node: root }));
+    assert_eq!(
+        verify_nodes(nodes),
+        Err(TreeError::BadParentHash { node: root })
+    );
     let mut nodes = wire_nodes(&group.tree);
     parent_mut(&mut nodes, root).parent_hash = vec![1, 2, 3];
-    assert_eq!(verify_nodes(nodes), Err(TreeError::BadParentHash { node: root }));
+    assert_eq!(
+        verify_nodes(nodes),
+        Err(TreeError::BadParentHash { node: root })
+    );
     // Node 3's parent_hash changed: neither it nor the root is covered; 3 is reported first.
     let mut nodes = wire_nodes(&group.tree);
     parent_mut(&mut nodes, NodeIndex(3)).parent_hash[0] ^= 1;
-    assert_eq!(verify_nodes(nodes), Err(TreeError::BadParentHash { node: NodeIndex(3) }));
+    assert_eq!(
+        verify_nodes(nodes),
+        Err(TreeError::BadParentHash { node: NodeIndex(3) })
+    );
     // The sibling subtree of a link changed under it (a new key at the copath leaf of node 1
     // that leaf 0's commit did not encrypt to): node 1 is no longer covered.
     let mut nodes = wire_nodes(&group.tree);
     leaf_mut(&mut nodes, LeafIndex(1)).encryption_key = HpkePublicKey(b"swapped".to_vec());
-    assert_eq!(verify_nodes(nodes), Err(TreeError::BadParentHash { node: NodeIndex(1) }));
+    assert_eq!(
+        verify_nodes(nodes),
+        Err(TreeError::BadParentHash { node: NodeIndex(1) })
+    );
     // A parent node nobody links to (listing the unmerged leaf below it, as it must). It is
     // also in the sibling subtree of node 3's link, so node 3 fails too, and comes first.
     let mut nodes = wire_nodes(&group.tree);
     nodes[5] = fake_parent(5, &[3]);
     let mut tree = RatchetTree::from_nodes(nodes).unwrap();
-    assert_eq!(tree.verify_parent_hashes(&suite()), Err(TreeError::BadParentHash { node: NodeIndex(3) }));
+    assert_eq!(
+        tree.verify_parent_hashes(&suite()),
+        Err(TreeError::BadParentHash { node: NodeIndex(3) })
+    );
     // With node 3 blank as well, node 5 is uncovered (and so is the root, which lost its
     // link from node 3); node 5 comes first.
     let mut nodes = wire_nodes(&group.tree);
@@ -260,7 +293,10 @@ fn tampered_parent_hash_is_rejected() {
     nodes[3] = None;
     let mut tree = RatchetTree::from_nodes(nodes).unwrap();
     tree.verify_unmerged_leaves().unwrap();
-    assert_eq!(tree.verify_parent_hashes(&suite()), Err(TreeError::BadParentHash { node: NodeIndex(5) }));
+    assert_eq!(
+        tree.verify_parent_hashes(&suite()),
+        Err(TreeError::BadParentHash { node: NodeIndex(5) })
+    );
     // Without listing it, the unmerged-leaf rules catch it first.
     let mut nodes = wire_nodes(&group.tree);
     nodes[5] = fake_parent(5, &[]);
@@ -281,10 +317,17 @@ fn tampered_leaf_signature_is_rejected() {
     // signature breaks.
     let mut nodes = wire_nodes(&group.tree);
     leaf_mut(&mut nodes, LeafIndex(0)).signature[5] ^= 1;
-    assert_eq!(verify_nodes(nodes), Err(TreeError::BadLeafSignature { leaf: LeafIndex(0) }));
+    assert_eq!(
+        verify_nodes(nodes),
+        Err(TreeError::BadLeafSignature { leaf: LeafIndex(0) })
+    );
     // A leaf signed for another position does not verify at this one.
     let mut nodes = wire_nodes(&group.tree);
-    let moved = group.signers[1].as_ref().unwrap().leaf(9, LeafNodeSource::Update, Some(LeafIndex(0)));
+    let moved =
+        group.signers[1]
+            .as_ref()
+            .unwrap()
+            .leaf(9, LeafNodeSource::Update, Some(LeafIndex(0)));
     *leaf_mut(&mut nodes, LeafIndex(1)) = moved;
     let tree = RatchetTree::from_nodes(nodes).unwrap();
     assert_eq!(
@@ -293,7 +336,9 @@ fn tampered_leaf_signature_is_rejected() {
     );
     // And the group id is part of what update and commit leaves sign.
     assert_eq!(
-        group.tree.verify_leaf_signatures(&suite(), b"another group"),
+        group
+            .tree
+            .verify_leaf_signatures(&suite(), b"another group"),
         Err(TreeError::BadLeafSignature { leaf: LeafIndex(0) })
     );
 }
@@ -356,13 +401,19 @@ fn inconsistent_unmerged_leaves_are_rejected() {
     let list = &mut parent_mut(&mut nodes, node).unmerged_leaves;
     list.push(outside);
     list.sort();
-    assert_eq!(verify_nodes(nodes), inconsistent(UnmergedLeafProblem::NotDescendant, outside));
+    assert_eq!(
+        verify_nodes(nodes),
+        inconsistent(UnmergedLeafProblem::NotDescendant, outside)
+    );
 
     // Not sorted.
     let mut nodes = wire_nodes(&group.tree);
     let list = &mut parent_mut(&mut nodes, node).unmerged_leaves;
     list.push(unmerged[0]);
-    assert_eq!(verify_nodes(nodes), inconsistent(UnmergedLeafProblem::NotSorted, unmerged[0]));
+    assert_eq!(
+        verify_nodes(nodes),
+        inconsistent(UnmergedLeafProblem::NotSorted, unmerged[0])
+    );
 
     // A blank leaf below the node: blank a member and list it.
     let (start, _) = leaf_range(node);
@@ -372,7 +423,10 @@ fn inconsistent_unmerged_leaves_are_rejected() {
     let list = &mut parent_mut(&mut nodes, node).unmerged_leaves;
     list.push(blank);
     list.sort();
-    assert_eq!(verify_nodes(nodes), inconsistent(UnmergedLeafProblem::BlankLeaf, blank));
+    assert_eq!(
+        verify_nodes(nodes),
+        inconsistent(UnmergedLeafProblem::BlankLeaf, blank)
+    );
 
     // Listed at the node but not at a non-blank node in between: take an unmerged leaf
     // listed by two nodes and drop it from the lower one.
@@ -392,7 +446,9 @@ fn inconsistent_unmerged_leaves_are_rejected() {
         })
         .expect("some unmerged leaf is listed by two nodes");
     let mut nodes = wire_nodes(&group.tree);
-    parent_mut(&mut nodes, lower).unmerged_leaves.retain(|&l| l != leaf);
+    parent_mut(&mut nodes, lower)
+        .unmerged_leaves
+        .retain(|&l| l != leaf);
     assert_eq!(
         verify_nodes(nodes),
         Err(TreeError::UnmergedLeafInconsistent {
@@ -406,8 +462,14 @@ fn inconsistent_unmerged_leaves_are_rejected() {
 #[test]
 fn tree_shape_is_checked_on_import() {
     let leaf = || Some(Node::Leaf(fake_leaf(1, LeafNodeSource::Update)));
-    assert_eq!(RatchetTree::from_nodes(vec![]), Err(TreeError::TrailingBlank));
-    assert_eq!(RatchetTree::from_nodes(vec![leaf(), None]), Err(TreeError::TrailingBlank));
+    assert_eq!(
+        RatchetTree::from_nodes(vec![]),
+        Err(TreeError::TrailingBlank)
+    );
+    assert_eq!(
+        RatchetTree::from_nodes(vec![leaf(), None]),
+        Err(TreeError::TrailingBlank)
+    );
     let parent_at_leaf = Some(Node::Parent(ParentNode {
         encryption_key: HpkePublicKey(vec![1]),
         parent_hash: vec![],
@@ -422,7 +484,14 @@ fn tree_shape_is_checked_on_import() {
         })
     );
     // Three nodes → two leaves; five nodes → four leaves (padded with blanks).
-    let tree = RatchetTree::from_nodes(vec![leaf(), None, None, None, Some(Node::Leaf(fake_leaf(2, LeafNodeSource::Update)))]).unwrap();
+    let tree = RatchetTree::from_nodes(vec![
+        leaf(),
+        None,
+        None,
+        None,
+        Some(Node::Leaf(fake_leaf(2, LeafNodeSource::Update))),
+    ])
+    .unwrap();
     assert_eq!(tree.leaf_count(), 4);
     assert_eq!(tree.member_count(), 2);
     assert_eq!(tree.to_wire().unwrap().nodes().len(), 5);
@@ -446,24 +515,29 @@ fn fake_leaf_node(id: u32) -> Option<Node> {
 fn resolution_example_of_section_4_1_1() {
     // A B _ D E F _ H with X[B] over leaves 0..3 and Y over leaves 4, 5.
     let nodes = vec![
-        fake_leaf_node(0),     // 0 A
-        None,                  // 1
-        fake_leaf_node(1),     // 2 B
-        fake_parent(3, &[1]),  // 3 X[B]
-        None,                  // 4
-        None,                  // 5
-        fake_leaf_node(3),     // 6 D
-        None,                  // 7 root
-        fake_leaf_node(4),     // 8 E
-        fake_parent(9, &[]),   // 9 Y
-        fake_leaf_node(5),     // 10 F
-        None,                  // 11
-        None,                  // 12
-        None,                  // 13
-        fake_leaf_node(7),     // 14 H
+        fake_leaf_node(0),    // 0 A
+        None,                 // 1
+        fake_leaf_node(1),    // 2 B
+        fake_parent(3, &[1]), // 3 X[B]
+        None,                 // 4
+        None,                 // 5
+        fake_leaf_node(3),    // 6 D
+        None,                 // 7 root
+        fake_leaf_node(4),    // 8 E
+        fake_parent(9, &[]),  // 9 Y
+        fake_leaf_node(5),    // 10 F
+        None,                 // 11
+        None,                 // 12
+        None,                 // 13
+        fake_leaf_node(7),    // 14 H
     ];
     let tree = RatchetTree::from_nodes(nodes).unwrap();
-    let res = |n: u32| tree.resolution(NodeIndex(n)).into_iter().map(|x| x.0).collect::<Vec<_>>();
+    let res = |n: u32| {
+        tree.resolution(NodeIndex(n))
+            .into_iter()
+            .map(|x| x.0)
+            .collect::<Vec<_>>()
+    };
     assert_eq!(res(3), [3, 2]);
     assert_eq!(res(4), [] as [u32; 0]);
     assert_eq!(res(12), [] as [u32; 0]);
@@ -519,15 +593,27 @@ fn filtered_direct_path_example_of_section_4_1_2() {
 fn add_fills_leftmost_blank_then_extends() {
     let mut tree = RatchetTree::new(fake_leaf(0, key_package_source()));
     for id in 1..5 {
-        assert_eq!(tree.add_leaf(fake_leaf(id, key_package_source())), Ok(LeafIndex(id)));
+        assert_eq!(
+            tree.add_leaf(fake_leaf(id, key_package_source())),
+            Ok(LeafIndex(id))
+        );
     }
     assert_eq!(tree.leaf_count(), 8);
     tree.remove_leaf(LeafIndex(1)).unwrap();
     tree.remove_leaf(LeafIndex(3)).unwrap();
     assert_eq!(tree.leaf_count(), 8);
-    assert_eq!(tree.add_leaf(fake_leaf(10, key_package_source())), Ok(LeafIndex(1)));
-    assert_eq!(tree.add_leaf(fake_leaf(11, key_package_source())), Ok(LeafIndex(3)));
-    assert_eq!(tree.add_leaf(fake_leaf(12, key_package_source())), Ok(LeafIndex(5)));
+    assert_eq!(
+        tree.add_leaf(fake_leaf(10, key_package_source())),
+        Ok(LeafIndex(1))
+    );
+    assert_eq!(
+        tree.add_leaf(fake_leaf(11, key_package_source())),
+        Ok(LeafIndex(3))
+    );
+    assert_eq!(
+        tree.add_leaf(fake_leaf(12, key_package_source())),
+        Ok(LeafIndex(5))
+    );
     // Duplicate keys leave the tree untouched.
     let before = tree.clone();
     assert_eq!(
@@ -556,7 +642,12 @@ fn add_records_unmerged_leaves_at_nonblank_ancestors() {
     for id in 1..4 {
         tree.add_leaf(fake_leaf(id, key_package_source())).unwrap();
     }
-    tree.merge_update_path(&suite, LeafIndex(0), &fake_path_keys(&tree, LeafIndex(0), 1)).unwrap();
+    tree.merge_update_path(
+        &suite,
+        LeafIndex(0),
+        &fake_path_keys(&tree, LeafIndex(0), 1),
+    )
+    .unwrap();
     tree.add_leaf(fake_leaf(4, key_package_source())).unwrap(); // extends: nodes 9, 11, 7 blank
     assert_eq!(tree.leaf_count(), 8);
     assert!(tree.parent(NodeIndex(7)).is_none());
@@ -565,17 +656,34 @@ fn add_records_unmerged_leaves_at_nonblank_ancestors() {
     assert_eq!(keys.len(), 3); // nodes 1, 3, 7
     tree.merge_update_path(&suite, LeafIndex(1), &keys).unwrap();
     tree.add_leaf(fake_leaf(5, key_package_source())).unwrap(); // leaf 5: only 7 is non-blank above
-    assert_eq!(tree.parent(NodeIndex(7)).unwrap().unmerged_leaves, [LeafIndex(5)]);
+    assert_eq!(
+        tree.parent(NodeIndex(7)).unwrap().unmerged_leaves,
+        [LeafIndex(5)]
+    );
     assert_eq!(tree.resolution(NodeIndex(7)), [NodeIndex(7), NodeIndex(10)]);
-    assert_eq!(tree.resolution(NodeIndex(11)), [NodeIndex(8), NodeIndex(10)]);
+    assert_eq!(
+        tree.resolution(NodeIndex(11)),
+        [NodeIndex(8), NodeIndex(10)]
+    );
     // Leaf 4 commits; node 11 is skipped (its copath child 13 is empty) and the root is
     // reset, so leaf 5 is merged there.
     let path = tree.filtered_direct_path(LeafIndex(4)).unwrap();
-    assert_eq!(path.iter().map(|s| s.node).collect::<Vec<_>>(), [NodeIndex(9), NodeIndex(7)]);
-    tree.merge_update_path(&suite, LeafIndex(4), &fake_path_keys(&tree, LeafIndex(4), 3)).unwrap();
+    assert_eq!(
+        path.iter().map(|s| s.node).collect::<Vec<_>>(),
+        [NodeIndex(9), NodeIndex(7)]
+    );
+    tree.merge_update_path(
+        &suite,
+        LeafIndex(4),
+        &fake_path_keys(&tree, LeafIndex(4), 3),
+    )
+    .unwrap();
     assert_eq!(tree.parent(NodeIndex(7)).unwrap().unmerged_leaves, []);
     tree.add_leaf(fake_leaf(6, key_package_source())).unwrap();
-    assert_eq!(tree.parent(NodeIndex(7)).unwrap().unmerged_leaves, [LeafIndex(6)]);
+    assert_eq!(
+        tree.parent(NodeIndex(7)).unwrap().unmerged_leaves,
+        [LeafIndex(6)]
+    );
     tree.verify_unmerged_leaves().unwrap();
 }
 
@@ -596,17 +704,32 @@ fn remove_truncates_to_the_rightmost_member() {
     }
     // Rightmost member is leaf 3: 2^d > 3 gives 4 leaves.
     assert_eq!(tree.leaf_count(), 4);
-    assert_eq!(tree.remove_leaf(LeafIndex(5)), Err(TreeError::LeafOutOfRange { leaf: LeafIndex(5), leaf_count: 4 }));
+    assert_eq!(
+        tree.remove_leaf(LeafIndex(5)),
+        Err(TreeError::LeafOutOfRange {
+            leaf: LeafIndex(5),
+            leaf_count: 4
+        })
+    );
     tree.remove_leaf(LeafIndex(2)).unwrap();
-    assert_eq!(tree.remove_leaf(LeafIndex(2)), Err(TreeError::BlankLeaf(LeafIndex(2))));
+    assert_eq!(
+        tree.remove_leaf(LeafIndex(2)),
+        Err(TreeError::BlankLeaf(LeafIndex(2)))
+    );
     for leaf in [3, 1] {
         tree.remove_leaf(LeafIndex(leaf)).unwrap();
     }
     assert_eq!(tree.leaf_count(), 1);
     assert_eq!(tree.member_count(), 1);
     // The removed members' keys are gone from the index.
-    assert_eq!(tree.find_encryption_key(&fake_leaf(3, key_package_source()).encryption_key), None);
-    assert_eq!(tree.find_signature_key(&fake_leaf(0, key_package_source()).signature_key), Some(LeafIndex(0)));
+    assert_eq!(
+        tree.find_encryption_key(&fake_leaf(3, key_package_source()).encryption_key),
+        None
+    );
+    assert_eq!(
+        tree.find_signature_key(&fake_leaf(0, key_package_source()).signature_key),
+        Some(LeafIndex(0))
+    );
 }
 
 #[test]
@@ -616,12 +739,22 @@ fn update_blanks_the_direct_path_and_changes_only_log_n_hashes() {
     for id in 1..1024 {
         tree.add_leaf(fake_leaf(id, key_package_source())).unwrap();
     }
-    tree.merge_update_path(&suite, LeafIndex(700), &fake_path_keys(&tree, LeafIndex(700), 1)).unwrap();
+    tree.merge_update_path(
+        &suite,
+        LeafIndex(700),
+        &fake_path_keys(&tree, LeafIndex(700), 1),
+    )
+    .unwrap();
     tree.tree_hash(&suite).unwrap();
-    tree.update_leaf(LeafIndex(700), fake_leaf(5000, LeafNodeSource::Update)).unwrap();
+    tree.update_leaf(LeafIndex(700), fake_leaf(5000, LeafNodeSource::Update))
+        .unwrap();
     let invalid = tree.hashes_invalid();
     assert_eq!(invalid, 11, "a leaf and its 10 ancestors");
-    assert!(tree.filtered_direct_path(LeafIndex(700)).unwrap().iter().all(|s| tree.is_blank(s.node)));
+    assert!(tree
+        .filtered_direct_path(LeafIndex(700))
+        .unwrap()
+        .iter()
+        .all(|s| tree.is_blank(s.node)));
     assert_eq!(tree.find_encryption_key(b"path key 1/0"), None);
     // Recomputed from the cache equals computed from scratch.
     let cached = tree.tree_hash(&suite).unwrap();
@@ -648,25 +781,62 @@ fn merge_update_path_checks_its_keys() {
     let before = tree.clone();
     assert_eq!(
         tree.merge_update_path(&suite, LeafIndex(0), &[HpkePublicKey(vec![1])]),
-        Err(TreeError::PathLengthMismatch { expected: 2, actual: 1 })
+        Err(TreeError::PathLengthMismatch {
+            expected: 2,
+            actual: 1
+        })
     );
     let leaf_key = tree.leaf(LeafIndex(2)).unwrap().encryption_key.clone();
     assert_eq!(
         tree.merge_update_path(&suite, LeafIndex(0), &[HpkePublicKey(vec![1]), leaf_key]),
-        Err(TreeError::DuplicateEncryptionKey { first: NodeIndex(4), second: NodeIndex(3) })
+        Err(TreeError::DuplicateEncryptionKey {
+            first: NodeIndex(4),
+            second: NodeIndex(3)
+        })
     );
     assert_eq!(
-        tree.merge_update_path(&suite, LeafIndex(0), &[HpkePublicKey(vec![1]), HpkePublicKey(vec![1])]),
-        Err(TreeError::DuplicateEncryptionKey { first: NodeIndex(1), second: NodeIndex(3) })
+        tree.merge_update_path(
+            &suite,
+            LeafIndex(0),
+            &[HpkePublicKey(vec![1]), HpkePublicKey(vec![1])]
+        ),
+        Err(TreeError::DuplicateEncryptionKey {
+            first: NodeIndex(1),
+            second: NodeIndex(3)
+        })
     );
     assert_eq!(tree, before);
-    let parent_hash = tree.merge_update_path(&suite, LeafIndex(0), &fake_path_keys(&tree, LeafIndex(0), 1)).unwrap();
+    let parent_hash = tree
+        .merge_update_path(
+            &suite,
+            LeafIndex(0),
+            &fake_path_keys(&tree, LeafIndex(0), 1),
+        )
+        .unwrap();
     assert_eq!(
-        tree.set_committer_leaf(LeafIndex(0), fake_leaf(50, LeafNodeSource::Commit { parent_hash: vec![0; 32] }), &parent_hash),
+        tree.set_committer_leaf(
+            LeafIndex(0),
+            fake_leaf(
+                50,
+                LeafNodeSource::Commit {
+                    parent_hash: vec![0; 32]
+                }
+            ),
+            &parent_hash
+        ),
         Err(TreeError::BadLeafParentHash { leaf: LeafIndex(0) })
     );
-    tree.set_committer_leaf(LeafIndex(0), fake_leaf(50, LeafNodeSource::Commit { parent_hash: parent_hash.clone() }), &parent_hash)
-        .unwrap();
+    tree.set_committer_leaf(
+        LeafIndex(0),
+        fake_leaf(
+            50,
+            LeafNodeSource::Commit {
+                parent_hash: parent_hash.clone(),
+            },
+        ),
+        &parent_hash,
+    )
+    .unwrap();
     tree.verify_parent_hashes(&suite).unwrap();
 }
 
@@ -680,24 +850,47 @@ fn leaf_node_validation_rules() {
     let context = group.context();
     let newcomer = Signer::new(77);
     let kp_leaf = newcomer.leaf(0, key_package_source(), None);
-    tree.validate_leaf_node(&suite, &kp_leaf, LeafNodeUsage::KeyPackage, &context).unwrap();
+    tree.validate_leaf_node(&suite, &kp_leaf, LeafNodeUsage::KeyPackage, &context)
+        .unwrap();
 
     // Source.
     assert_eq!(
-        tree.validate_leaf_node(&suite, &kp_leaf, LeafNodeUsage::Update(LeafIndex(1)), &context),
-        Err(LeafNodeError::WrongSource { expected: "update", found: "key_package" })
+        tree.validate_leaf_node(
+            &suite,
+            &kp_leaf,
+            LeafNodeUsage::Update(LeafIndex(1)),
+            &context
+        ),
+        Err(LeafNodeError::WrongSource {
+            expected: "update",
+            found: "key_package"
+        })
     );
     // Lifetime, with the time passed in.
-    let at = |now| LeafValidationContext { now: Some(now), ..context };
-    tree.validate_leaf_node(&suite, &kp_leaf, LeafNodeUsage::KeyPackage, &at(1500)).unwrap();
+    let at = |now| LeafValidationContext {
+        now: Some(now),
+        ..context
+    };
+    tree.validate_leaf_node(&suite, &kp_leaf, LeafNodeUsage::KeyPackage, &at(1500))
+        .unwrap();
     assert_eq!(
         tree.validate_leaf_node(&suite, &kp_leaf, LeafNodeUsage::KeyPackage, &at(2001)),
-        Err(LeafNodeError::Expired { not_before: 1000, not_after: 2000, now: 2001 })
+        Err(LeafNodeError::Expired {
+            not_before: 1000,
+            not_after: 2000,
+            now: 2001
+        })
     );
-    let short = LeafValidationContext { max_lifetime: Some(999), ..context };
+    let short = LeafValidationContext {
+        max_lifetime: Some(999),
+        ..context
+    };
     assert_eq!(
         tree.validate_leaf_node(&suite, &kp_leaf, LeafNodeUsage::KeyPackage, &short),
-        Err(LeafNodeError::LifetimeTooLong { lifetime: 1000, max: 999 })
+        Err(LeafNodeError::LifetimeTooLong {
+            lifetime: 1000,
+            max: 999
+        })
     );
     // Signature: a key_package leaf signs no group context.
     let mut forged = kp_leaf.clone();
@@ -709,26 +902,55 @@ fn leaf_node_validation_rules() {
     // Update: signed over group id and leaf index, with a new encryption key.
     let signer = group.signers[1].as_ref().unwrap();
     let update = signer.leaf(99, LeafNodeSource::Update, Some(LeafIndex(1)));
-    tree.validate_leaf_node(&suite, &update, LeafNodeUsage::Update(LeafIndex(1)), &context).unwrap();
+    tree.validate_leaf_node(
+        &suite,
+        &update,
+        LeafNodeUsage::Update(LeafIndex(1)),
+        &context,
+    )
+    .unwrap();
     assert_eq!(
-        tree.validate_leaf_node(&suite, &update, LeafNodeUsage::Update(LeafIndex(0)), &context),
+        tree.validate_leaf_node(
+            &suite,
+            &update,
+            LeafNodeUsage::Update(LeafIndex(0)),
+            &context
+        ),
         Err(LeafNodeError::DuplicateSignatureKey(LeafIndex(1)))
     );
     let mut same_key = update.clone();
     same_key.encryption_key = tree.leaf(LeafIndex(1)).unwrap().encryption_key.clone();
     assert_eq!(
-        tree.validate_leaf_node(&suite, &same_key, LeafNodeUsage::Update(LeafIndex(1)), &context),
+        tree.validate_leaf_node(
+            &suite,
+            &same_key,
+            LeafNodeUsage::Update(LeafIndex(1)),
+            &context
+        ),
         Err(LeafNodeError::EncryptionKeyNotChanged)
     );
     let mut taken_key = update.clone();
     taken_key.encryption_key = tree.leaf(LeafIndex(0)).unwrap().encryption_key.clone();
     assert_eq!(
-        tree.validate_leaf_node(&suite, &taken_key, LeafNodeUsage::Update(LeafIndex(1)), &context),
+        tree.validate_leaf_node(
+            &suite,
+            &taken_key,
+            LeafNodeUsage::Update(LeafIndex(1)),
+            &context
+        ),
         Err(LeafNodeError::DuplicateEncryptionKey(NodeIndex(0)))
     );
-    let other_group = LeafValidationContext { group_id: b"other", ..context };
+    let other_group = LeafValidationContext {
+        group_id: b"other",
+        ..context
+    };
     assert_eq!(
-        tree.validate_leaf_node(&suite, &update, LeafNodeUsage::Update(LeafIndex(1)), &other_group),
+        tree.validate_leaf_node(
+            &suite,
+            &update,
+            LeafNodeUsage::Update(LeafIndex(1)),
+            &other_group
+        ),
         Err(LeafNodeError::BadSignature)
     );
 }
@@ -745,7 +967,9 @@ fn leaf_node_capability_rules() {
     let signer = Signer::new(88);
     let resign = |mut leaf: LeafNode| {
         let tbs = leaf.tbs(None).unwrap().to_bytes();
-        leaf.signature = suite.sign_with_label(signer.keys.private_key.as_bytes(), b"LeafNodeTBS", &tbs).unwrap();
+        leaf.signature = suite
+            .sign_with_label(signer.keys.private_key.as_bytes(), b"LeafNodeTBS", &tbs)
+            .unwrap();
         leaf
     };
     let base = signer.leaf(0, key_package_source(), None);
@@ -753,17 +977,31 @@ fn leaf_node_capability_rules() {
     // Its own credential type must be listed.
     let mut leaf = base.clone();
     leaf.capabilities.credentials = vec![CredentialType::X509];
-    assert_eq!(check(&resign(leaf), &context), Err(LeafNodeError::CredentialTypeNotInCapabilities(CredentialType::BASIC)));
+    assert_eq!(
+        check(&resign(leaf), &context),
+        Err(LeafNodeError::CredentialTypeNotInCapabilities(
+            CredentialType::BASIC
+        ))
+    );
 
     // Non-default extensions must be listed; default ones need not be.
     let custom = ExtensionType(0xff01);
     let mut leaf = base.clone();
     leaf.extensions = Extensions::from_vec(vec![
-        Extension { extension_type: ExtensionType::APPLICATION_ID, extension_data: vec![] },
-        Extension { extension_type: custom, extension_data: vec![] },
+        Extension {
+            extension_type: ExtensionType::APPLICATION_ID,
+            extension_data: vec![],
+        },
+        Extension {
+            extension_type: custom,
+            extension_data: vec![],
+        },
     ])
     .unwrap();
-    assert_eq!(check(&resign(leaf.clone()), &context), Err(LeafNodeError::ExtensionNotInCapabilities(custom)));
+    assert_eq!(
+        check(&resign(leaf.clone()), &context),
+        Err(LeafNodeError::ExtensionNotInCapabilities(custom))
+    );
     leaf.capabilities.extensions = vec![custom];
     check(&resign(leaf), &context).unwrap();
 
@@ -773,26 +1011,46 @@ fn leaf_node_capability_rules() {
         proposal_types: vec![],
         credential_types: vec![],
     };
-    let with_required = LeafValidationContext { required_capabilities: Some(&required), ..context };
-    assert_eq!(check(&base, &with_required), Err(LeafNodeError::MissingRequiredExtension(custom)));
+    let with_required = LeafValidationContext {
+        required_capabilities: Some(&required),
+        ..context
+    };
+    assert_eq!(
+        check(&base, &with_required),
+        Err(LeafNodeError::MissingRequiredExtension(custom))
+    );
     let required_credential = RequiredCapabilities {
         credential_types: vec![CredentialType::X509],
         ..RequiredCapabilities::default()
     };
-    let with_required = LeafValidationContext { required_capabilities: Some(&required_credential), ..context };
-    assert_eq!(check(&base, &with_required), Err(LeafNodeError::MissingRequiredCredential(CredentialType::X509)));
+    let with_required = LeafValidationContext {
+        required_capabilities: Some(&required_credential),
+        ..context
+    };
+    assert_eq!(
+        check(&base, &with_required),
+        Err(LeafNodeError::MissingRequiredCredential(
+            CredentialType::X509
+        ))
+    );
 
     // A credential type the members do not support.
     let mut leaf = base.clone();
-    leaf.credential = Credential::X509 { certificates: vec![] };
+    leaf.credential = Credential::X509 {
+        certificates: vec![],
+    };
     leaf.capabilities.credentials = vec![CredentialType::BASIC, CredentialType::X509];
     assert_eq!(
         check(&resign(leaf), &context),
-        Err(LeafNodeError::CredentialTypeUnsupportedByMembers(CredentialType::X509))
+        Err(LeafNodeError::CredentialTypeUnsupportedByMembers(
+            CredentialType::X509
+        ))
     );
     // Not supporting a credential type in use.
     let mut leaf = base.clone();
-    leaf.credential = Credential::X509 { certificates: vec![] };
+    leaf.credential = Credential::X509 {
+        certificates: vec![],
+    };
     leaf.capabilities.credentials = vec![CredentialType::X509];
     leaf.encryption_key = HpkePublicKey(b"x509 member".to_vec());
     leaf.signature_key = b"x509 member".to_vec().into();
@@ -803,7 +1061,9 @@ fn leaf_node_capability_rules() {
     let other = Signer::new(89).leaf(0, key_package_source(), None);
     assert_eq!(
         single.validate_leaf_node(&suite, &other, LeafNodeUsage::KeyPackage, &context),
-        Err(LeafNodeError::CredentialTypeUnsupportedByMembers(CredentialType::BASIC))
+        Err(LeafNodeError::CredentialTypeUnsupportedByMembers(
+            CredentialType::BASIC
+        ))
     );
     // In the joined tree, a member that does not support another member's type is caught.
     assert_eq!(

@@ -35,7 +35,9 @@ use rayon::prelude::*;
 pub use private::TreePrivateKeys;
 pub use snapshot::PathSnapshot;
 
-use super::{leaf_range, LeafNodeError, LeafNodeUsage, LeafValidationContext, RatchetTree, TreeError};
+use super::{
+    leaf_range, LeafNodeError, LeafNodeUsage, LeafValidationContext, RatchetTree, TreeError,
+};
 use crate::group_context::GroupContext;
 use crate::messages::{HpkePublicKey, LeafNode, LeafNodeSource, UpdatePath, UpdatePathNode};
 use crate::suite::{HpkeCiphertext, Suite};
@@ -63,7 +65,7 @@ pub enum TreeKemError {
     },
     /// An `UpdatePathNode` has not one ciphertext per node of its copath child's resolution
     /// (without the leaves added by the Commit) (§7.6).
-    #[error("UpdatePathNode for node {node:?} has {actual} ciphertexts, the resolution of its copath child has {expected} nodes")]
+    #[error("UpdatePathNode of node {node:?} has {actual} ciphertexts, its resolution {expected}")]
     WrongCiphertextCount {
         /// The filtered direct path node.
         node: NodeIndex,
@@ -87,7 +89,7 @@ pub enum TreeKemError {
     OwnUpdatePath(LeafIndex),
     /// The receiver holds no current private key for a node of the resolution it must decrypt
     /// from (it is not in the tree, was added by this Commit, or its keys are stale).
-    #[error("leaf {receiver:?} holds no private key for the resolution that node {node:?}'s path secret is encrypted to")]
+    #[error("leaf {receiver:?} holds no key to decrypt the path secret of node {node:?}")]
     NoDecryptableNode {
         /// The receiver's leaf.
         receiver: LeafIndex,
@@ -230,6 +232,9 @@ pub struct AppliedUpdatePath {
 /// Creates an UpdatePath for the member at `params.sender` (§7.5, §7.6, §12.4.1) and merges
 /// it into `tree`, which must already reflect the Commit's proposals. On error the tree is
 /// left as it was.
+///
+/// For an external Commit, `params.sender` is the blank leaf the joiner takes (§12.4.2: the
+/// leftmost blank leaf, in a tree the caller extended if it had none).
 pub fn create_update_path(
     suite: &Suite<'_>,
     tree: &mut RatchetTree,
@@ -266,6 +271,9 @@ fn create_and_merge(
         .map(|pair| HpkePublicKey::from(pair.public_key.as_slice()))
         .collect();
 
+    if tree.leaf(sender).is_none() {
+        tree.install_leaf(sender, leaf_node.clone())?;
+    }
     let parent_hash = tree.merge_update_path(suite, sender, &path_keys)?;
     leaf_node.encryption_key = HpkePublicKey::from(leaf_key_pair.public_key.as_slice());
     leaf_node.leaf_node_source = LeafNodeSource::Commit { parent_hash };
@@ -273,7 +281,8 @@ fn create_and_merge(
         .tbs(Some((&group_context.group_id, sender)))
         .map_err(|_| TreeKemError::InvalidLeafNode(LeafNodeError::BadSignature))?
         .to_bytes();
-    leaf_node.signature = suite.sign_with_label(signature_private_key, LEAF_NODE_TBS_LABEL, &tbs)?;
+    leaf_node.signature =
+        suite.sign_with_label(signature_private_key, LEAF_NODE_TBS_LABEL, &tbs)?;
     tree.set_leaf(sender, leaf_node.clone())?;
     let group_context = provisional_context(suite, tree, group_context)?;
     let context = group_context.to_bytes();
@@ -286,12 +295,19 @@ fn create_and_merge(
     let mut jobs = Vec::with_capacity(resolutions.iter().map(Vec::len).sum());
     for (resolution, path_secret) in resolutions.iter().zip(&derived.path_secrets) {
         for &node in resolution {
-            let key = tree.encryption_key(node).ok_or(TreeError::BlankParent(node))?;
+            let key = tree
+                .encryption_key(node)
+                .ok_or(TreeError::BlankParent(node))?;
             jobs.push((key, path_secret));
         }
     }
     let mut ciphertexts = map_parallel(&jobs, |(key, path_secret)| {
-        suite.encrypt_with_label(key, UPDATE_PATH_NODE_LABEL, &context, path_secret.as_bytes())
+        suite.encrypt_with_label(
+            key,
+            UPDATE_PATH_NODE_LABEL,
+            &context,
+            path_secret.as_bytes(),
+        )
     })?
     .into_iter();
     let nodes = path_keys
@@ -318,13 +334,20 @@ fn create_and_merge(
         private_keys,
         commit_secret,
         group_context,
-        path_secrets: path.iter().map(|step| step.node).zip(path_secrets).collect(),
+        path_secrets: path
+            .iter()
+            .map(|step| step.node)
+            .zip(path_secrets)
+            .collect(),
     })
 }
 
 /// Applies an UpdatePath received from another member (§7.5, §12.4.2) to `tree`, which must
 /// already reflect the Commit's proposals: validates it, merges it, and decrypts and derives
 /// the receiver's part of the path with `private_keys`. On error the tree is left as it was.
+///
+/// For an external Commit, `received.sender` is the blank leaf the joiner takes (§12.4.2);
+/// its new leaf is validated without a previous leaf to differ from.
 pub fn apply_update_path(
     suite: &Suite<'_>,
     tree: &mut RatchetTree,
@@ -346,9 +369,6 @@ pub fn apply_update_path(
 
     // Everything that needs no change to the tree, cheapest first.
     let path = tree.filtered_direct_path(sender)?;
-    if tree.leaf(sender).is_none() {
-        return Err(TreeError::BlankLeaf(sender).into());
-    }
     if path.len() != update_path.nodes.len() {
         return Err(TreeKemError::WrongPathLength {
             expected: path.len(),
@@ -367,7 +387,9 @@ pub fn apply_update_path(
     }
     // The copath subtrees are not touched by the merge, so the node to decrypt with can be
     // found now.
-    let receiver_node = receiver.node().ok_or(TreeKemError::LeafOutOfRange(receiver))?;
+    let receiver_node = receiver
+        .node()
+        .ok_or(TreeKemError::LeafOutOfRange(receiver))?;
     let no_node = |node| TreeKemError::NoDecryptableNode { receiver, node };
     let (step, path_node) = path
         .iter()
@@ -385,8 +407,13 @@ pub fn apply_update_path(
         group_id: &group_context.group_id,
         ..leaf_validation
     };
-    tree.validate_leaf_node(suite, &update_path.leaf_node, LeafNodeUsage::Commit(sender), &validation)
-        .map_err(TreeKemError::InvalidLeafNode)?;
+    tree.validate_leaf_node(
+        suite,
+        &update_path.leaf_node,
+        LeafNodeUsage::Commit(sender),
+        &validation,
+    )
+    .map_err(TreeKemError::InvalidLeafNode)?;
 
     let snapshot = tree.snapshot_path(sender)?;
     let result = merge_and_decrypt(
@@ -419,6 +446,9 @@ fn merge_and_decrypt(
         .iter()
         .map(|node| node.encryption_key.clone())
         .collect();
+    if tree.leaf(sender).is_none() {
+        tree.install_leaf(sender, update_path.leaf_node.clone())?;
+    }
     let parent_hash = tree.merge_update_path(suite, sender, &path_keys)?;
     tree.set_committer_leaf(sender, update_path.leaf_node.clone(), &parent_hash)
         .map_err(|e| match e {
@@ -427,12 +457,12 @@ fn merge_and_decrypt(
         })?;
     let group_context = provisional_context(suite, tree, group_context)?;
 
-    let key_pair = private_keys
-        .current_key_pair(tree, decryption_node)
-        .ok_or(TreeKemError::NoDecryptableNode {
+    let key_pair = private_keys.current_key_pair(tree, decryption_node).ok_or(
+        TreeKemError::NoDecryptableNode {
             receiver: private_keys.leaf_index(),
             node: Some(path_node),
-        })?;
+        },
+    )?;
     let path_secret = suite
         .decrypt_with_label(
             key_pair.private_key.as_bytes(),
@@ -442,13 +472,16 @@ fn merge_and_decrypt(
             ciphertext,
         )
         .map_err(|e| match e {
-            CryptoError::AeadOpenFailed | CryptoError::InvalidPublicKey(_) | CryptoError::InvalidLength { .. } => {
-                TreeKemError::DecryptionFailed { node: decryption_node }
-            }
+            CryptoError::AeadOpenFailed
+            | CryptoError::InvalidPublicKey(_)
+            | CryptoError::InvalidLength { .. } => TreeKemError::DecryptionFailed {
+                node: decryption_node,
+            },
             other => other.into(),
         })?;
     let mut private_keys = private_keys.clone();
-    let commit_secret = private_keys.add_path_secret(suite, tree, path_node, path_secret.clone())?;
+    let commit_secret =
+        private_keys.add_path_secret(suite, tree, path_node, path_secret.clone())?;
     Ok(AppliedUpdatePath {
         private_keys,
         commit_secret,
@@ -511,7 +544,9 @@ fn derive_path(suite: &Suite<'_>, first: Secret, len: usize) -> Result<DerivedPa
         let following = next_path_secret(suite, &next)?;
         path_secrets.push(std::mem::replace(&mut next, following));
     }
-    let key_pairs = map_parallel(&path_secrets, |secret| node_key_pair(suite, secret.as_bytes()))?;
+    let key_pairs = map_parallel(&path_secrets, |secret| {
+        node_key_pair(suite, secret.as_bytes())
+    })?;
     Ok(DerivedPath {
         path_secrets,
         key_pairs,
@@ -549,7 +584,11 @@ impl RatchetTree {
             return usize::from(!is_excluded(&leaf));
         }
         if let Some(parent) = self.parent(node) {
-            return 1 + parent.unmerged_leaves.iter().filter(|l| !is_excluded(l)).count();
+            return 1 + parent
+                .unmerged_leaves
+                .iter()
+                .filter(|l| !is_excluded(l))
+                .count();
         }
         if counts.nodes == counts.leaves {
             let (start, end) = leaf_range(node);

@@ -8,7 +8,9 @@ use braid_codec::Encode;
 use braid_crypto::CryptoError;
 use rayon::prelude::*;
 
-use super::{leaf_node_index, leaf_range, LeafNodeError, RatchetTree, TreeError, UnmergedLeafProblem};
+use super::{
+    leaf_node_index, leaf_range, LeafNodeError, RatchetTree, TreeError, UnmergedLeafProblem,
+};
 use crate::messages::{LeafNode, LeafNodeSource, Lifetime, RequiredCapabilities};
 use crate::suite::Suite;
 use crate::tree_math::{LeafIndex, NodeIndex};
@@ -93,7 +95,11 @@ impl RatchetTree {
                 return Err(LeafNodeError::DuplicateSignatureKey(leaf));
             }
         }
-        verify_leaf_signature(suite, leaf_node, position.map(|leaf| (context.group_id, leaf)))
+        verify_leaf_signature(
+            suite,
+            leaf_node,
+            position.map(|leaf| (context.group_id, leaf)),
+        )
     }
 
     /// The checks of §7.3 that need neither the signature nor the key index: lifetime,
@@ -111,7 +117,9 @@ impl RatchetTree {
         let capabilities = &leaf_node.capabilities;
         let credential_type = leaf_node.credential.credential_type();
         if !capabilities.credentials.contains(&credential_type) {
-            return Err(LeafNodeError::CredentialTypeNotInCapabilities(credential_type));
+            return Err(LeafNodeError::CredentialTypeNotInCapabilities(
+                credential_type,
+            ));
         }
         if let Some(extension) = leaf_node
             .extensions
@@ -145,18 +153,26 @@ impl RatchetTree {
         }
         // The other members: everyone but the replaced leaf, counted through the index.
         let replaced_node = replaced.and_then(|leaf| self.leaf(leaf));
-        let others = self.member_count() - u32::from(replaced_node.is_some());
+        let others = self
+            .member_count()
+            .saturating_sub(u32::from(replaced_node.is_some()));
         let replaced_supports = replaced_node
             .is_some_and(|old| old.capabilities.credentials.contains(&credential_type));
-        let supporting = self.index.members_supporting(credential_type) - u32::from(replaced_supports);
+        let supporting = self
+            .index
+            .members_supporting(credential_type)
+            .saturating_sub(u32::from(replaced_supports));
         if supporting < others {
-            return Err(LeafNodeError::CredentialTypeUnsupportedByMembers(credential_type));
+            return Err(LeafNodeError::CredentialTypeUnsupportedByMembers(
+                credential_type,
+            ));
         }
         let unsupported = self
             .index
             .credentials_in_use()
             .filter(|&(t, count)| {
-                let replaced_uses = replaced_node.is_some_and(|old| old.credential.credential_type() == t);
+                let replaced_uses =
+                    replaced_node.is_some_and(|old| old.credential.credential_type() == t);
                 count > u32::from(replaced_uses) && !capabilities.credentials.contains(&t)
             })
             .map(|(t, _)| t)
@@ -195,7 +211,11 @@ impl RatchetTree {
     /// Validates every leaf of the tree as a joiner does (§12.4.3.1, §7.3), in parallel.
     /// A bad signature is [`TreeError::BadLeafSignature`], any other failure
     /// [`TreeError::InvalidLeafNode`]; the lowest failing leaf is reported.
-    pub fn verify_leaves(&self, suite: &Suite<'_>, context: &LeafValidationContext<'_>) -> Result<(), TreeError> {
+    pub fn verify_leaves(
+        &self,
+        suite: &Suite<'_>,
+        context: &LeafValidationContext<'_>,
+    ) -> Result<(), TreeError> {
         self.first_bad_leaf(|leaf, leaf_node| {
             self.check_leaf_contents(leaf_node, Some(leaf), context)?;
             verify_leaf_signature(suite, leaf_node, Some((context.group_id, leaf)))
@@ -204,8 +224,14 @@ impl RatchetTree {
 
     /// Verifies the signature of every leaf, over the group id and the leaf's index for
     /// `update` and `commit` leaves, in parallel.
-    pub fn verify_leaf_signatures(&self, suite: &Suite<'_>, group_id: &[u8]) -> Result<(), TreeError> {
-        self.first_bad_leaf(|leaf, leaf_node| verify_leaf_signature(suite, leaf_node, Some((group_id, leaf))))
+    pub fn verify_leaf_signatures(
+        &self,
+        suite: &Suite<'_>,
+        group_id: &[u8],
+    ) -> Result<(), TreeError> {
+        self.first_bad_leaf(|leaf, leaf_node| {
+            verify_leaf_signature(suite, leaf_node, Some((group_id, leaf)))
+        })
     }
 
     fn first_bad_leaf(
@@ -239,7 +265,11 @@ impl RatchetTree {
         };
         // Sortedness first, so the binary searches below can trust every list.
         for (node, parent) in parents() {
-            if let Some(pair) = parent.unmerged_leaves.windows(2).find(|pair| pair[0] >= pair[1]) {
+            if let Some(pair) = parent
+                .unmerged_leaves
+                .windows(2)
+                .find(|pair| pair[0] >= pair[1])
+            {
                 return Err(TreeError::UnmergedLeafInconsistent {
                     node,
                     leaf: pair[1],
@@ -251,7 +281,11 @@ impl RatchetTree {
         for (node, parent) in parents() {
             let (start, end) = leaf_range(node);
             for &leaf in &parent.unmerged_leaves {
-                let fail = |problem| TreeError::UnmergedLeafInconsistent { node, leaf, problem };
+                let fail = |problem| TreeError::UnmergedLeafInconsistent {
+                    node,
+                    leaf,
+                    problem,
+                };
                 if !(start..end).contains(&leaf.0) {
                     return Err(fail(UnmergedLeafProblem::NotDescendant));
                 }
@@ -273,17 +307,30 @@ impl RatchetTree {
 }
 
 /// Checks `lifetime` against the current time and the maximum span of `context`.
-fn check_lifetime(lifetime: &Lifetime, context: &LeafValidationContext<'_>) -> Result<(), LeafNodeError> {
-    let Lifetime { not_before, not_after } = *lifetime;
+fn check_lifetime(
+    lifetime: &Lifetime,
+    context: &LeafValidationContext<'_>,
+) -> Result<(), LeafNodeError> {
+    let Lifetime {
+        not_before,
+        not_after,
+    } = *lifetime;
     if let Some(max) = context.max_lifetime {
         let span = not_after.saturating_sub(not_before);
         if span > max {
-            return Err(LeafNodeError::LifetimeTooLong { lifetime: span, max });
+            return Err(LeafNodeError::LifetimeTooLong {
+                lifetime: span,
+                max,
+            });
         }
     }
     if let Some(now) = context.now {
         if now < not_before || now > not_after {
-            return Err(LeafNodeError::Expired { not_before, not_after, now });
+            return Err(LeafNodeError::Expired {
+                not_before,
+                not_after,
+                now,
+            });
         }
     }
     Ok(())
@@ -297,10 +344,17 @@ fn verify_leaf_signature(
     group: Option<(&[u8], LeafIndex)>,
 ) -> Result<(), LeafNodeError> {
     // A `update` or `commit` leaf without a group to sign over cannot have a valid signature.
-    let tbs = leaf_node.tbs(group).map_err(|_| LeafNodeError::BadSignature)?;
+    let tbs = leaf_node
+        .tbs(group)
+        .map_err(|_| LeafNodeError::BadSignature)?;
     let content = tbs.to_bytes();
     suite
-        .verify_with_label(&leaf_node.signature_key, LEAF_NODE_TBS, &content, &leaf_node.signature)
+        .verify_with_label(
+            &leaf_node.signature_key,
+            LEAF_NODE_TBS,
+            &content,
+            &leaf_node.signature,
+        )
         .map_err(|e| match e {
             CryptoError::InvalidSignature
             | CryptoError::InvalidPublicKey(_)

@@ -42,7 +42,13 @@ impl TreePrivateKeys {
         let public_key = suite
             .provider()
             .kem_public_key(suite.descriptor().kem, private_key.as_bytes())?;
-        Self::new(leaf, KemKeyPair { private_key, public_key })
+        Self::new(
+            leaf,
+            KemKeyPair {
+                private_key,
+                public_key,
+            },
+        )
     }
 
     /// The member's leaf.
@@ -52,7 +58,10 @@ impl TreePrivateKeys {
 
     /// The key pair held for `node`, if any.
     pub fn key_pair(&self, node: NodeIndex) -> Option<&KemKeyPair> {
-        self.keys.iter().find(|(n, _)| *n == node).map(|(_, pair)| pair)
+        self.keys
+            .iter()
+            .find(|(n, _)| *n == node)
+            .map(|(_, pair)| pair)
     }
 
     /// The nodes a key is held for, the leaf first, then up the direct path.
@@ -61,7 +70,11 @@ impl TreePrivateKeys {
     }
 
     /// The key pair for `node` if it is the key of `node` in `tree` (not stale).
-    pub(super) fn current_key_pair(&self, tree: &RatchetTree, node: NodeIndex) -> Option<&KemKeyPair> {
+    pub(super) fn current_key_pair(
+        &self,
+        tree: &RatchetTree,
+        node: NodeIndex,
+    ) -> Option<&KemKeyPair> {
         let pair = self.key_pair(node)?;
         (tree.encryption_key(node)?.as_slice() == pair.public_key.as_slice()).then_some(pair)
     }
@@ -104,16 +117,22 @@ impl TreePrivateKeys {
         if tree.is_blank(node) {
             return Err(TreeKemError::PublicKeyMismatch { node });
         }
-        let ancestors = node.direct_path(tree.leaf_count()).ok_or(TreeError::NodeOutOfRange {
-            node,
-            width: tree.node_width(),
-        })?;
+        let ancestors = node
+            .direct_path(tree.leaf_count())
+            .ok_or(TreeError::NodeOutOfRange {
+                node,
+                width: tree.node_width(),
+            })?;
         let nodes: Vec<NodeIndex> = std::iter::once(node)
             .chain(ancestors.filter(|&n| !tree.is_blank(n)))
             .collect();
-        let DerivedPath { key_pairs, next, .. } = derive_path(suite, path_secret, nodes.len())?;
+        let DerivedPath {
+            key_pairs, next, ..
+        } = derive_path(suite, path_secret, nodes.len())?;
         for (&node, pair) in nodes.iter().zip(&key_pairs) {
-            if tree.encryption_key(node).map(HpkePublicKey::as_slice) != Some(pair.public_key.as_slice()) {
+            if tree.encryption_key(node).map(HpkePublicKey::as_slice)
+                != Some(pair.public_key.as_slice())
+            {
                 return Err(TreeKemError::PublicKeyMismatch { node });
             }
         }
@@ -127,7 +146,11 @@ impl TreePrivateKeys {
     /// holds the matching public key ([`TreeKemError::StalePrivateKey`] otherwise). This is
     /// the consistency of a private state with the tree of §4.2 (the tree invariant).
     pub fn verify(&self, tree: &RatchetTree) -> Result<(), TreeKemError> {
-        match self.keys.iter().find(|(node, _)| self.current_key_pair(tree, *node).is_none()) {
+        match self
+            .keys
+            .iter()
+            .find(|(node, _)| self.current_key_pair(tree, *node).is_none())
+        {
             Some(&(node, _)) => Err(TreeKemError::StalePrivateKey { node }),
             None => Ok(()),
         }
@@ -169,7 +192,10 @@ impl TreePrivateKeys {
 
     /// Fails unless `node` is a parent node above the member's leaf.
     fn check_on_direct_path(&self, node: NodeIndex) -> Result<(), TreeKemError> {
-        let leaf = self.leaf.node().ok_or(TreeKemError::LeafOutOfRange(self.leaf))?;
+        let leaf = self
+            .leaf
+            .node()
+            .ok_or(TreeKemError::LeafOutOfRange(self.leaf))?;
         if node != leaf && node.is_ancestor_of(leaf) {
             Ok(())
         } else {

@@ -2,6 +2,9 @@
 //! UpdatePath (or an Update proposal) changes, so that a failed or abandoned application can
 //! be undone in O(log N) instead of copying the whole tree beforehand.
 //!
+//! Also here: installing an external joiner's leaf at a blank leaf before its UpdatePath is
+//! merged (§12.4.2).
+//!
 //! This is an `impl RatchetTree` block of the TreeKEM module: it reaches into the tree's
 //! storage and indexes, which only the tree module and its children can.
 
@@ -110,6 +113,25 @@ impl RatchetTree {
             }
         }
         self.refresh_path(leaf_node);
+        Ok(())
+    }
+
+    /// Puts `leaf_node` at the blank leaf `leaf`: an external joiner's leaf, about to have its
+    /// UpdatePath merged (§12.4.2). Unlike an Add, the leaf is not recorded as unmerged at its
+    /// ancestors, since the merge replaces its whole direct path. Fails, changing nothing, if
+    /// a key of `leaf_node` is in the tree.
+    pub(super) fn install_leaf(
+        &mut self,
+        leaf: LeafIndex,
+        leaf_node: LeafNode,
+    ) -> Result<(), TreeError> {
+        let node = self.leaf_node_checked(leaf)?;
+        self.check_leaf_keys(leaf, &leaf_node)?;
+        self.index_leaf(leaf, &leaf_node);
+        if let Some(entry) = self.leaves.get_mut(slot(node)) {
+            *entry = Some(leaf_node);
+        }
+        self.refresh_path(node);
         Ok(())
     }
 
