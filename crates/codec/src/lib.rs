@@ -247,5 +247,65 @@ macro_rules! codec_enum {
     };
 }
 
+/// Defines an open code point of an IANA registry: a newtype over an integer with named
+/// constants. Unknown values still decode (structures that merely list code points, like MLS
+/// `Capabilities`, must accept future ones); `Debug` shows the registered name when known.
+///
+/// ```
+/// use braid_codec::{code_point, Decode, Encode};
+///
+/// code_point!(
+///     /// `uint16 ProposalType`.
+///     ProposalType: u16 {
+///         /// `add`.
+///         ADD = 0x0001,
+///     }
+/// );
+/// assert_eq!(ProposalType::from_bytes(&[0, 1]).unwrap(), ProposalType::ADD);
+/// assert_eq!(format!("{:?}", ProposalType::ADD), "ADD(0x0001)");
+/// assert_eq!(format!("{:?}", ProposalType(9)), "ProposalType(0x0009)");
+/// ```
+#[macro_export]
+macro_rules! code_point {
+    ($(#[$doc:meta])* $name:ident : $repr:ty { $($(#[$kdoc:meta])* $konst:ident = $value:expr,)* }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub $repr);
+
+        impl $name {
+            $($(#[$kdoc])* pub const $konst: Self = Self($value);)*
+
+            /// The registered name of a known value.
+            pub fn name(self) -> Option<&'static str> {
+                match self {
+                    $(Self::$konst => Some(stringify!($konst)),)*
+                    _ => None,
+                }
+            }
+        }
+
+        impl ::std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match self.name() {
+                    Some(name) => write!(f, "{name}(0x{:04x})", self.0),
+                    None => write!(f, "{}(0x{:04x})", stringify!($name), self.0),
+                }
+            }
+        }
+
+        impl $crate::Encode for $name {
+            fn encode(&self, out: &mut ::std::vec::Vec<u8>) {
+                $crate::Encode::encode(&self.0, out);
+            }
+        }
+
+        impl $crate::Decode for $name {
+            fn decode(reader: &mut $crate::Reader<'_>) -> ::std::result::Result<Self, $crate::Error> {
+                <$repr as $crate::Decode>::decode(reader).map(Self)
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests;

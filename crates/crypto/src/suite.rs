@@ -4,41 +4,11 @@
 //! drafts without assigned code points are added to [`SUITES`] here, so a code point changes in
 //! one line.
 
-use std::fmt;
-
-
-macro_rules! code_point {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $konst:ident = $value:expr,)* }) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(pub u16);
-
-        impl $name {
-            $($(#[$vdoc])* pub const $konst: Self = Self($value);)*
-
-            /// The registered name of a known value.
-            pub fn name(self) -> Option<&'static str> {
-                match self {
-                    $(Self::$konst => Some(stringify!($konst)),)*
-                    _ => None,
-                }
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                match self.name() {
-                    Some(name) => write!(f, "{name}(0x{:04x})", self.0),
-                    None => write!(f, "{}(0x{:04x})", stringify!($name), self.0),
-                }
-            }
-        }
-    };
-}
+use braid_codec::code_point;
 
 code_point!(
     /// An MLS cipher suite (RFC 9420 §17.1).
-    CipherSuite {
+    CipherSuite: u16 {
         /// Suite 1, mandatory to implement.
         MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519 = 0x0001,
         /// Suite 2.
@@ -58,7 +28,7 @@ code_point!(
 
 code_point!(
     /// An HPKE KEM identifier (RFC 9180 §7.1).
-    KemId {
+    KemId: u16 {
         /// DHKEM(P-256, HKDF-SHA256).
         DHKEM_P256 = 0x0010,
         /// DHKEM(P-384, HKDF-SHA384).
@@ -74,7 +44,7 @@ code_point!(
 
 code_point!(
     /// An HPKE KDF identifier (RFC 9180 §7.2).
-    KdfId {
+    KdfId: u16 {
         /// HKDF-SHA256.
         HKDF_SHA256 = 0x0001,
         /// HKDF-SHA384.
@@ -86,7 +56,7 @@ code_point!(
 
 code_point!(
     /// An HPKE AEAD identifier (RFC 9180 §7.3).
-    AeadId {
+    AeadId: u16 {
         /// AES-128-GCM.
         AES_128_GCM = 0x0001,
         /// AES-256-GCM.
@@ -100,7 +70,7 @@ code_point!(
 
 code_point!(
     /// A TLS SignatureScheme (RFC 8446 §4.2.3) as MLS uses it.
-    SignatureScheme {
+    SignatureScheme: u16 {
         /// ECDSA over P-256 with SHA-256, DER-encoded signatures.
         ECDSA_SECP256R1_SHA256 = 0x0403,
         /// ECDSA over P-384 with SHA-384, DER-encoded signatures.
@@ -241,19 +211,3 @@ impl AeadId {
         }
     }
 }
-
-macro_rules! wire_code_point {
-    ($($name:ident),*) => {$(
-        impl braid_codec::Encode for $name {
-            fn encode(&self, out: &mut Vec<u8>) {
-                braid_codec::Encode::encode(&self.0, out);
-            }
-        }
-        impl braid_codec::Decode for $name {
-            fn decode(reader: &mut braid_codec::Reader<'_>) -> Result<Self, braid_codec::Error> {
-                <u16 as braid_codec::Decode>::decode(reader).map(Self)
-            }
-        }
-    )*};
-}
-wire_code_point!(CipherSuite, KemId, KdfId, AeadId, SignatureScheme);

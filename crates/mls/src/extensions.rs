@@ -2,22 +2,23 @@
 
 use braid_codec::{codec_struct, Decode, Encode, Error, Reader};
 
-/// `uint16 ExtensionType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ExtensionType(pub u16);
+braid_codec::code_point!(
+    /// `uint16 ExtensionType` (IANA "MLS Extension Types", §17.3).
+    ExtensionType: u16 {
+        /// `application_id` (LeafNode).
+        APPLICATION_ID = 0x0001,
+        /// `ratchet_tree` (GroupInfo).
+        RATCHET_TREE = 0x0002,
+        /// `required_capabilities` (GroupContext).
+        REQUIRED_CAPABILITIES = 0x0003,
+        /// `external_pub` (GroupInfo).
+        EXTERNAL_PUB = 0x0004,
+        /// `external_senders` (GroupContext).
+        EXTERNAL_SENDERS = 0x0005,
+    }
+);
 
 impl ExtensionType {
-    /// `application_id` (LeafNode).
-    pub const APPLICATION_ID: Self = Self(0x0001);
-    /// `ratchet_tree` (GroupInfo).
-    pub const RATCHET_TREE: Self = Self(0x0002);
-    /// `required_capabilities` (GroupContext).
-    pub const REQUIRED_CAPABILITIES: Self = Self(0x0003);
-    /// `external_pub` (GroupInfo).
-    pub const EXTERNAL_PUB: Self = Self(0x0004);
-    /// `external_senders` (GroupContext).
-    pub const EXTERNAL_SENDERS: Self = Self(0x0005);
-
     /// Whether this is one of the RFC 9420 default extensions, which need not be listed in
     /// `Capabilities.extensions` (§7.2).
     pub fn is_default(self) -> bool {
@@ -35,18 +36,6 @@ impl ExtensionType {
 pub fn is_grease(value: u16) -> bool {
     let [high, low] = value.to_be_bytes();
     high == low && high & 0x0f == 0x0a && high != 0xfa
-}
-
-impl Encode for ExtensionType {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.0.encode(out);
-    }
-}
-
-impl Decode for ExtensionType {
-    fn decode(reader: &mut Reader<'_>) -> Result<Self, Error> {
-        u16::decode(reader).map(Self)
-    }
 }
 
 /// `Extension`: a type and opaque data.

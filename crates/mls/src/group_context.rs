@@ -1,35 +1,22 @@
 //! The group context (RFC 9420 §8.1) and the protocol version (§6, §17.1).
 
-use braid_codec::{codec_struct, Decode, Encode, Error, Reader};
+use braid_codec::codec_struct;
 use braid_crypto::CipherSuite;
 
 use crate::extensions::Extensions;
 
-/// `uint16 ProtocolVersion`. Values other than [`ProtocolVersion::MLS10`] stay decodable, so
-/// that `Capabilities.versions` can list versions braid does not speak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ProtocolVersion(pub u16);
-
-impl ProtocolVersion {
-    /// `mls10(1)`.
-    pub const MLS10: Self = Self(1);
-}
+braid_codec::code_point!(
+    /// `uint16 ProtocolVersion`. Values other than [`ProtocolVersion::MLS10`] stay decodable, so
+    /// that `Capabilities.versions` can list versions braid does not speak.
+    ProtocolVersion: u16 {
+        /// `mls10(1)`.
+        MLS10 = 1,
+    }
+);
 
 impl Default for ProtocolVersion {
     fn default() -> Self {
         Self::MLS10
-    }
-}
-
-impl Encode for ProtocolVersion {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.0.encode(out);
-    }
-}
-
-impl Decode for ProtocolVersion {
-    fn decode(reader: &mut Reader<'_>) -> Result<Self, Error> {
-        u16::decode(reader).map(Self)
     }
 }
 
@@ -66,6 +53,7 @@ codec_struct!(GroupContext {
 mod tests {
     use super::*;
     use crate::extensions::{Extension, ExtensionType};
+    use braid_codec::{Decode, Encode};
 
     fn context() -> GroupContext {
         GroupContext {

@@ -2,9 +2,9 @@
 
 use braid_codec::{codec_struct, Decode, Encode, Error, Reader};
 
-u16_code_point!(
+braid_codec::code_point!(
     /// `uint16 CredentialType` (§5.3; IANA "MLS Credential Types").
-    CredentialType {
+    CredentialType: u16 {
         /// `basic`: a bare identity.
         BASIC = 0x0001,
         /// `x509`: a chain of DER certificates.

@@ -11,12 +11,12 @@ use crate::group_context::{GroupContext, ProtocolVersion};
 use crate::suite::Suite;
 use crate::tree_math::LeafIndex;
 
-u16_code_point!(
+braid_codec::code_point!(
     /// `uint16 WireFormat` (§6; IANA "MLS Wire Formats").
     ///
     /// Open, because [`AuthenticatedContent`] carries it as a plain value; where it selects a
     /// structure ([`MlsMessage`](super::MlsMessage)) unknown values are rejected.
-    WireFormat {
+    WireFormat: u16 {
         /// `mls_public_message`.
         PUBLIC_MESSAGE = 0x0001,
         /// `mls_private_message`.

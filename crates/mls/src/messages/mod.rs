@@ -25,32 +25,6 @@
 //! Decoding errors are [`braid_codec::Error`]s; [`MessageError`] covers the few ways of
 //! *building* an encoding that can fail.
 
-/// Defines a `uint16` code point of an IANA registry as an open newtype (unknown values decode,
-/// so structures that merely list code points, like [`Capabilities`], accept future ones).
-macro_rules! u16_code_point {
-    ($(#[$doc:meta])* $name:ident { $($(#[$kdoc:meta])* $konst:ident = $value:expr,)* }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(pub u16);
-
-        impl $name {
-            $($(#[$kdoc])* pub const $konst: Self = Self($value);)*
-        }
-
-        impl braid_codec::Encode for $name {
-            fn encode(&self, out: &mut Vec<u8>) {
-                braid_codec::Encode::encode(&self.0, out);
-            }
-        }
-
-        impl braid_codec::Decode for $name {
-            fn decode(reader: &mut braid_codec::Reader<'_>) -> Result<Self, braid_codec::Error> {
-                <u16 as braid_codec::Decode>::decode(reader).map(Self)
-            }
-        }
-    };
-}
-
 mod credential;
 mod extension_bodies;
 mod framing;

@@ -10,9 +10,9 @@ use crate::group_context::ProtocolVersion;
 use crate::psk::PreSharedKeyId;
 use crate::tree_math::LeafIndex;
 
-u16_code_point!(
+braid_codec::code_point!(
     /// `uint16 ProposalType` (§12.1; IANA "MLS Proposal Types").
-    ProposalType {
+    ProposalType: u16 {
         /// `add`.
         ADD = 0x0001,
         /// `update`.

@@ -94,7 +94,7 @@ fn connect(path: &Path, config: &SqliteConfig) -> std::result::Result<Connection
         return Err(format!("the database refused WAL mode (journal_mode is {mode})").into());
     }
     conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.pragma_update(None, "secure_delete", "ON")?;
+
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(conn)
 }
