@@ -14,3 +14,4 @@ pub mod key_schedule;
 pub mod secret_tree;
 pub mod transcript;
 pub mod protection;
+pub mod group;

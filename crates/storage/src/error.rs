@@ -35,7 +35,9 @@ pub enum StorageError {
         action: &'static str,
     },
     /// The database was written by a newer braid, with a schema this code does not know.
-    #[error("the database has schema version {found}; this braid knows versions up to {supported}")]
+    #[error(
+        "the database has schema version {found}; this braid knows versions up to {supported}"
+    )]
     SchemaTooNew {
         /// The database's schema version.
         found: i64,

@@ -103,7 +103,10 @@ impl StoreRead for MemoryState {
     }
 
     fn current_epoch(&self, group_id: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(self.groups.get(group_id).and_then(|group| group.current.clone()))
+        Ok(self
+            .groups
+            .get(group_id)
+            .and_then(|group| group.current.clone()))
     }
 
     fn current_epoch_state(&self, group_id: &[u8]) -> Result<Option<(Vec<u8>, Secret)>> {
@@ -335,7 +338,8 @@ impl StoreTransaction for MemoryTransaction<'_> {
     }
 
     fn delete_epoch(&mut self, group_id: &[u8], epoch_id: &[u8]) -> Result<bool> {
-        self.state.check_not_current(group_id, epoch_id, "deleted")?;
+        self.state
+            .check_not_current(group_id, epoch_id, "deleted")?;
         let Some(group) = self.state.groups.get_mut(group_id) else {
             return Ok(false);
         };

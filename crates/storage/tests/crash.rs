@@ -15,7 +15,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use braid_storage::{EpochInfo, GroupStore, SqliteStore, StorageError, StoreRead, StoreTransaction};
+use braid_storage::{
+    EpochInfo, GroupStore, SqliteStore, StorageError, StoreRead, StoreTransaction,
+};
 
 /// Set in the child: the database it writes to.
 const CHILD_DB: &str = "BRAID_STORAGE_CRASH_TEST_DB";
@@ -75,7 +77,10 @@ fn commit(store: &mut SqliteStore, current: Option<u64>, next: u64) -> Result<()
     if let Some(current) = current {
         tx.set_epoch_live(GROUP, &epoch_id(current), false)?;
         let taken = tx.take_key_package(&key_package_ref(current))?;
-        assert!(taken.is_some(), "the KeyPackage of epoch {current} is missing");
+        assert!(
+            taken.is_some(),
+            "the KeyPackage of epoch {current} is missing"
+        );
         if next > KEPT {
             assert!(tx.delete_epoch(GROUP, &epoch_id(next - KEPT))?);
         }
@@ -116,9 +121,15 @@ fn check_database(db: &Path) -> u64 {
         return 0;
     }
     assert_eq!(groups, vec![GROUP.to_vec()]);
-    let (id, current_state) = store.current_epoch_state(GROUP).unwrap().expect("a current epoch");
+    let (id, current_state) = store
+        .current_epoch_state(GROUP)
+        .unwrap()
+        .expect("a current epoch");
     let n = epoch_number(&id);
-    assert!(current_state.as_bytes() == state(n), "state of the current epoch {n} damaged");
+    assert!(
+        current_state.as_bytes() == state(n),
+        "state of the current epoch {n} damaged"
+    );
 
     let kept = n.saturating_sub(KEPT - 1).max(1)..=n;
     let expected: Vec<EpochInfo> = kept
@@ -128,7 +139,11 @@ fn check_database(db: &Path) -> u64 {
             live: k == n,
         })
         .collect();
-    assert_eq!(store.epochs(GROUP).unwrap(), expected, "epochs at epoch {n}");
+    assert_eq!(
+        store.epochs(GROUP).unwrap(),
+        expected,
+        "epochs at epoch {n}"
+    );
     for k in kept {
         let stored = store.epoch_state(GROUP, &epoch_id(k)).unwrap().unwrap();
         assert!(stored.as_bytes() == state(k), "state of epoch {k} damaged");
@@ -144,7 +159,10 @@ fn killed_writer_comes_back_at_an_old_or_new_epoch() {
     }
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("crash.db");
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     let seed = (nanos as u64 ^ u64::from(std::process::id())) | 1;
     let mut rng = Rng(seed);
     let mut epoch = 0;
@@ -174,7 +192,12 @@ fn killed_writer_comes_back_at_an_old_or_new_epoch() {
         while seen < wait_for {
             let Some(line) = reports.next() else {
                 let mut stderr = String::new();
-                child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+                child
+                    .stderr
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut stderr)
+                    .unwrap();
                 panic!("round {round} (seed {seed}): the writer exited by itself:\n{stderr}");
             };
             seen += u64::from(record(line));

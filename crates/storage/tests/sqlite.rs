@@ -55,8 +55,14 @@ fn state_survives_reopening() {
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(store.groups().unwrap(), vec![G.to_vec()]);
     let (id, state) = store.current_epoch_state(G).unwrap().unwrap();
-    assert_eq!((id, state.as_bytes()), (e(2).to_vec(), b"state 2".as_slice()));
-    assert_eq!(store.epoch_state(G, &e(1)).unwrap().unwrap().as_bytes(), b"state 1");
+    assert_eq!(
+        (id, state.as_bytes()),
+        (e(2).to_vec(), b"state 2".as_slice())
+    );
+    assert_eq!(
+        store.epoch_state(G, &e(1)).unwrap().unwrap().as_bytes(),
+        b"state 1"
+    );
     assert_eq!(store.epochs(G).unwrap().len(), 2);
     assert!(store.key_package(b"kp").unwrap().is_some());
     assert!(store.psk(b"psk").unwrap().is_some());
@@ -114,7 +120,9 @@ fn application_database_is_migrated_and_keeps_its_tables() {
     populate(&path);
     let conn = raw(&path);
     let app: String = conn
-        .query_row("SELECT v FROM app_settings WHERE k = 'a'", [], |row| row.get(0))
+        .query_row("SELECT v FROM app_settings WHERE k = 'a'", [], |row| {
+            row.get(0)
+        })
         .unwrap();
     assert_eq!(app, "b");
     let version: i64 = conn
@@ -130,7 +138,10 @@ fn newer_schema_is_refused_and_left_alone() {
     let (_dir, path) = db();
     populate(&path);
     raw(&path)
-        .execute("UPDATE braid_schema SET version = ?1", [SqliteStore::SCHEMA_VERSION + 1])
+        .execute(
+            "UPDATE braid_schema SET version = ?1",
+            [SqliteStore::SCHEMA_VERSION + 1],
+        )
         .unwrap();
     let error = SqliteStore::open(&path).unwrap_err();
     assert!(
@@ -160,7 +171,9 @@ fn schema_table_without_version_is_corrupt() {
 fn negative_schema_version_is_corrupt() {
     let (_dir, path) = db();
     populate(&path);
-    raw(&path).execute("UPDATE braid_schema SET version = -1", []).unwrap();
+    raw(&path)
+        .execute("UPDATE braid_schema SET version = -1", [])
+        .unwrap();
     let error = SqliteStore::open(&path).unwrap_err();
     assert!(matches!(error, StorageError::Corrupt(_)), "{error:?}");
 }
@@ -175,7 +188,9 @@ fn records_of_an_unknown_format_are_refused() {
         ("braid_epochs", |s| s.epochs(G).map(drop)),
         ("braid_key_packages", |s| s.key_package(b"kp").map(drop)),
         ("braid_psks", |s| s.psk(b"psk").map(drop)),
-        ("braid_signature_keys", |s| s.signature_key_pair(b"pk").map(drop)),
+        ("braid_signature_keys", |s| {
+            s.signature_key_pair(b"pk").map(drop)
+        }),
     ];
     for (table, read) in cases {
         let (_dir, path) = db();
@@ -183,7 +198,10 @@ fn records_of_an_unknown_format_are_refused() {
         let store = SqliteStore::open(&path).unwrap();
         read(&store).unwrap();
         raw(&path)
-            .execute(&format!("UPDATE {table} SET format = ?1"), [RECORD_FORMAT_VERSION + 1])
+            .execute(
+                &format!("UPDATE {table} SET format = ?1"),
+                [RECORD_FORMAT_VERSION + 1],
+            )
             .unwrap();
         let error = read(&store).unwrap_err();
         assert!(
@@ -219,7 +237,8 @@ fn wrongly_typed_values_are_errors() {
     assert!(refused.is_err());
     // ...and a value of the right type but out of range is reported on read.
     let conn = raw(&path);
-    conn.execute_batch("PRAGMA ignore_check_constraints = ON").unwrap();
+    conn.execute_batch("PRAGMA ignore_check_constraints = ON")
+        .unwrap();
     conn.execute("UPDATE braid_signature_keys SET scheme = 70000", [])
         .unwrap();
     let store = SqliteStore::open(&path).unwrap();
@@ -253,13 +272,22 @@ fn readers_see_the_last_commit_while_a_writer_is_in_a_transaction() {
     tx.delete_epoch(G, &e(1)).unwrap();
     // The reader is not blocked and sees the committed state only.
     let (id, state) = reader.current_epoch_state(G).unwrap().unwrap();
-    assert_eq!((id, state.as_bytes()), (e(2).to_vec(), b"state 2".as_slice()));
-    assert_eq!(reader.epoch_state(G, &e(1)).unwrap().unwrap().as_bytes(), b"state 1");
+    assert_eq!(
+        (id, state.as_bytes()),
+        (e(2).to_vec(), b"state 2".as_slice())
+    );
+    assert_eq!(
+        reader.epoch_state(G, &e(1)).unwrap().unwrap().as_bytes(),
+        b"state 1"
+    );
     assert_eq!(reader.epoch_state(G, &e(3)).unwrap(), None);
     tx.commit().unwrap();
 
     let (id, state) = reader.current_epoch_state(G).unwrap().unwrap();
-    assert_eq!((id, state.as_bytes()), (e(3).to_vec(), b"state 3".as_slice()));
+    assert_eq!(
+        (id, state.as_bytes()),
+        (e(3).to_vec(), b"state 3".as_slice())
+    );
     assert_eq!(reader.epoch_state(G, &e(1)).unwrap(), None);
 }
 
@@ -305,13 +333,55 @@ fn deleted_states_are_erased_from_the_file() {
     tx.set_current_epoch(G, Some(&e(2))).unwrap();
     tx.commit().unwrap();
     checkpoint(&path);
-    assert!(contains_marker(&path), "the state is in the file before deletion");
+    assert!(
+        contains_marker(&path),
+        "the state is in the file before deletion"
+    );
 
     let mut tx = store.transaction().unwrap();
     assert!(tx.delete_epoch(G, &e(1)).unwrap());
     tx.commit().unwrap();
     checkpoint(&path);
-    assert!(!contains_marker(&path), "deleted state left in the database file");
+    assert!(
+        !contains_marker(&path),
+        "deleted state left in the database file"
+    );
     let wal = path.with_extension("db-wal");
-    assert!(!wal.exists() || !contains_marker(&wal), "deleted state left in the WAL");
+    assert!(
+        !wal.exists() || !contains_marker(&wal),
+        "deleted state left in the WAL"
+    );
+}
+
+#[test]
+fn opening_does_not_wait_for_a_writer() {
+    let (_dir, path) = db();
+    populate(&path);
+    let mut writer = SqliteStore::open(&path).unwrap();
+    let _tx = writer.transaction().unwrap();
+    let config = SqliteConfig {
+        busy_timeout: Duration::from_millis(1),
+    };
+    let reader = SqliteStore::open_with(&path, &config).unwrap();
+    assert_eq!(reader.current_epoch(G).unwrap(), Some(e(2).to_vec()));
+}
+
+#[test]
+fn concurrent_first_opens_migrate_once() {
+    for _ in 0..10 {
+        let (_dir, path) = db();
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || SqliteStore::open(path).map(drop))
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap().unwrap();
+        }
+        let version: i64 = raw(&path)
+            .query_row("SELECT version FROM braid_schema", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, SqliteStore::SCHEMA_VERSION);
+    }
 }

@@ -13,6 +13,8 @@ pub mod tree_math;
 pub mod tree_operations;
 pub mod tree_validation;
 pub mod treekem;
+pub mod welcome;
+pub mod passive_client;
 
 use serde_json::Value;
 
@@ -33,9 +35,9 @@ pub fn run(family: Family, file: &Value) -> FileReport {
         Family::TreeOperations => tree_operations::check,
         Family::TreeValidation => tree_validation::check,
         Family::TreeKem => treekem::check,
-        _ => return FileReport::Skipped(format!("{family:?} vectors are not implemented yet")),
+        Family::Welcome => welcome::check,
+        Family::PassiveClient => passive_client::check,
     };
-    #[allow(unreachable_code)]
     match file.as_array() {
         Some(cases) => FileReport::Checked(cases.iter().map(|case| check(Case(case))).collect()),
         None => FileReport::Unreadable("top level is not an array of test cases".into()),

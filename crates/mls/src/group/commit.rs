@@ -157,24 +157,48 @@ impl StagedCommit {
 pub(crate) struct PendingCommit {
     /// The message sent, to recognise its echo.
     pub(crate) message: MlsMessage,
+    /// The Commit's new epoch; an own Commit consumes no received key, so `consumed_key`
+    /// is always `None` here.
     pub(crate) staged: StagedCommit,
 }
 
+impl Clone for PendingCommit {
+    fn clone(&self) -> Self {
+        let staged = &self.staged;
+        Self {
+            message: self.message.clone(),
+            staged: StagedCommit {
+                group_id: staged.group_id.clone(),
+                from_epoch: staged.from_epoch,
+                sender: staged.sender,
+                proposals: staged.proposals.clone(),
+                added: staged.added.clone(),
+                removed: staged.removed.clone(),
+                updated: staged.updated.clone(),
+                new_epoch: staged.new_epoch.clone(),
+                reinit: staged.reinit.clone(),
+                consumed_key: None,
+            },
+        }
+    }
+}
+
 /// The parts of a Commit's new epoch that both sides compute after the UpdatePath.
-struct EpochInputs<'a> {
-    provisional: GroupContext,
-    commit_secret: Secret,
-    psks: &'a [PreSharedKeyId],
+pub(crate) struct EpochInputs<'a> {
+    /// The provisional GroupContext, with the new tree hash.
+    pub(crate) provisional: GroupContext,
+    pub(crate) commit_secret: Secret,
+    pub(crate) psks: &'a [PreSharedKeyId],
     /// The `init_secret` the key schedule starts from (the previous epoch's, or the external
     /// init secret).
-    init_secret: &'a Secret,
+    pub(crate) init_secret: &'a Secret,
     /// The interim transcript hash of the previous epoch.
-    interim_transcript_hash: &'a [u8],
+    pub(crate) interim_transcript_hash: &'a [u8],
 }
 
 /// The new GroupContext and key schedule of a Commit whose `AuthenticatedContent` is
 /// `content` (signed, confirmation tag not needed yet).
-fn advance_key_schedule(
+pub(crate) fn advance_key_schedule(
     suite: &Suite<'_>,
     inputs: EpochInputs<'_>,
     psk_values: &[(&PreSharedKeyId, &[u8])],
@@ -202,7 +226,7 @@ fn advance_key_schedule(
 
 /// The provisional GroupContext (§12.4.1): new epoch and extensions, old confirmed
 /// transcript hash; its tree hash is filled in once the tree is final.
-fn provisional_context(old: &GroupContext, extensions: Extensions) -> Result<GroupContext, GroupError> {
+pub(crate) fn provisional_context(old: &GroupContext, extensions: Extensions) -> Result<GroupContext, GroupError> {
     let epoch = old.epoch.checked_add(1).ok_or(GroupError::Inactive("the epoch counter is exhausted"))?;
     Ok(GroupContext {
         version: old.version,
@@ -466,15 +490,26 @@ impl Group {
 
     // ----- merging ----------------------------------------------------------------------
 
-    /// Moves the group to the epoch of `staged` (or marks this member removed). Fails,
-    /// changing nothing, if the group is no longer in the epoch the Commit was made for.
-    pub fn merge_staged_commit(&mut self, staged: StagedCommit) -> Result<(), GroupError> {
+    /// Fails unless the group is still in the epoch `staged` was made for.
+    fn check_fresh(&self, staged: &StagedCommit) -> Result<(), GroupError> {
         if staged.group_id != self.group_id() || staged.from_epoch != self.epoch() {
             return Err(GroupError::StaleStagedCommit {
                 staged: staged.from_epoch,
                 current: self.epoch(),
             });
         }
+        Ok(())
+    }
+
+    /// Moves the group to the epoch of `staged` (or marks this member removed). Fails,
+    /// changing nothing, if the group is no longer in the epoch the Commit was made for.
+    ///
+    /// The previous epoch's application secrets are kept as a past epoch (up to
+    /// [`GroupConfig::max_past_epochs`](super::GroupConfig::max_past_epochs)), its
+    /// `resumption_psk` too; the proposals of the epoch and any pending Commit of this
+    /// member are dropped.
+    pub fn merge_staged_commit(&mut self, staged: StagedCommit) -> Result<(), GroupError> {
+        self.check_fresh(&staged)?;
         let StagedCommit {
             new_epoch,
             reinit,
@@ -489,7 +524,7 @@ impl Group {
         };
         let mut old = std::mem::replace(&mut self.epoch, *new_epoch);
         if let Some(key) = consumed_key {
-            // The key opened the Commit; delete it. A conflict means it was consumed anyway.
+            // The key opened the Commit; delete it. A conflict means it is gone already.
             let _ = old.secret_tree.commit_key(key);
         }
         let max_past = usize::from(self.config.max_past_epochs);
@@ -516,29 +551,14 @@ impl Group {
         Ok(())
     }
 
-    /// Merges this member's pending Commit, once the delivery service confirmed it.
+    /// Merges this member's pending Commit, once the delivery service confirmed it. Fails,
+    /// keeping it pending, if there is none or the group moved on.
     pub fn merge_pending_commit(&mut self) -> Result<(), GroupError> {
-        let pending = self.pending_commit.take().ok_or(GroupError::NoPendingCommit)?;
-        let PendingCommit { message, staged } = *pending;
-        match self.merge_staged_commit(staged) {
-            Ok(()) => Ok(()),
-            Err(error) => {
-                // Keep it pending: merging failed without changing anything.
-                let staged = StagedCommit {
-                    group_id: Vec::new(),
-                    from_epoch: u64::MAX,
-                    sender: Sender::NewMemberCommit,
-                    proposals: Vec::new(),
-                    added: Vec::new(),
-                    removed: Vec::new(),
-                    updated: Vec::new(),
-                    new_epoch: None,
-                    reinit: None,
-                    consumed_key: None,
-                };
-                let _ = (message, staged);
-                Err(error)
-            }
+        let pending = self.pending_commit.as_ref().ok_or(GroupError::NoPendingCommit)?;
+        self.check_fresh(&pending.staged)?;
+        match self.pending_commit.take() {
+            Some(pending) => self.merge_staged_commit(pending.staged),
+            None => Err(GroupError::NoPendingCommit),
         }
     }
 
@@ -654,7 +674,7 @@ impl Group {
     ) -> Result<CommitBundle, GroupError> {
         let own = self.own_leaf_index();
         let epoch = &self.epoch;
-        let mut applied: AppliedProposals = apply_proposals(
+        let applied: AppliedProposals = apply_proposals(
             suite,
             &epoch.tree,
             &epoch.group_context,
@@ -662,11 +682,20 @@ impl Group {
             Committer::Member(own),
             params,
         )?;
-        let psk_values = self.psk_values(&applied.psks)?;
         let added = applied.added_leaves();
         let with_path = force_path || applied.path_required;
-        let mut provisional = provisional_context(&epoch.group_context, applied.extensions.clone())?;
-        let mut tree = std::mem::replace(&mut applied.tree, RatchetTree::new(placeholder_leaf(&epoch.tree, own)?));
+        let AppliedProposals {
+            mut tree,
+            extensions,
+            added: added_with_index,
+            removed,
+            updated,
+            psks,
+            reinit,
+            ..
+        } = applied;
+        let psk_values = self.psk_values(&psks)?;
+        let mut provisional = provisional_context(&epoch.group_context, extensions)?;
         let mut created: Option<CreatedUpdatePath> = None;
         let (commit_secret, private_keys) = if with_path {
             let current = tree.leaf(own).ok_or(GroupError::NotAMember(own))?;
@@ -713,7 +742,7 @@ impl Group {
         let inputs = EpochInputs {
             provisional,
             commit_secret,
-            psks: &applied.psks,
+            psks: &psks,
             init_secret: &epoch.secrets.init_secret,
             interim_transcript_hash: &epoch.interim_transcript_hash,
         };
@@ -734,7 +763,7 @@ impl Group {
             confirmation_tag,
         )?;
 
-        let welcome = if applied.added.is_empty() {
+        let welcome = if added_with_index.is_empty() {
             None
         } else {
             let mut extensions = Extensions::new();
@@ -745,8 +774,7 @@ impl Group {
                 });
             }
             let group_info = sign_group_info(suite, &self.signer, &new_epoch, extensions)?;
-            let new_members: Vec<_> = applied
-                .added
+            let new_members: Vec<_> = added_with_index
                 .iter()
                 .filter_map(|&(leaf, i)| match &proposals.get(i)?.proposal {
                     Proposal::Add(add) => Some((leaf, &add.key_package)),
@@ -759,7 +787,7 @@ impl Group {
                 &joiner,
                 &new_members,
                 created.as_ref(),
-                &applied.psks,
+                &psks,
             )?;
             Some(MlsMessage::new(MlsMessageBody::Welcome(welcome)))
         };
@@ -771,10 +799,10 @@ impl Group {
             from_epoch: self.epoch(),
             sender: Sender::Member(own),
             added,
-            removed: applied.removed,
-            updated: applied.updated,
+            removed,
+            updated,
             new_epoch: Some(Box::new(new_epoch)),
-            reinit: applied.reinit,
+            reinit,
             consumed_key: None,
             proposals,
         };
@@ -787,9 +815,4 @@ impl Group {
             welcome,
         })
     }
-}
-
-/// A one-leaf stand-in tree, never used (it only fills the place of a tree moved out).
-fn placeholder_leaf(tree: &RatchetTree, own: LeafIndex) -> Result<LeafNode, GroupError> {
-    tree.leaf(own).cloned().ok_or(GroupError::NotAMember(own))
 }

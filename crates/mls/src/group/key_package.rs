@@ -84,6 +84,28 @@ impl KeyPackageOptions {
     }
 }
 
+/// An unsigned leaf node for `signer` with `options` (its `signature` is empty).
+pub(crate) fn leaf_template(
+    suite: &Suite<'_>,
+    signer: &Signer,
+    encryption_key: HpkePublicKey,
+    options: &LeafNodeOptions,
+    leaf_node_source: LeafNodeSource,
+) -> LeafNode {
+    let capabilities = options.capabilities.clone().unwrap_or_else(|| {
+        default_capabilities(suite.cipher_suite(), signer.credential().credential_type())
+    });
+    LeafNode {
+        encryption_key,
+        signature_key: signer.signature_key().clone(),
+        credential: signer.credential().clone(),
+        capabilities,
+        leaf_node_source,
+        extensions: options.extensions.clone(),
+        signature: Vec::new(),
+    }
+}
+
 /// Builds and signs a leaf node for `signer` (§7.2). `group` is the group id and leaf index
 /// that `update` and `commit` leaves sign over.
 pub(crate) fn new_leaf_node(
@@ -94,18 +116,7 @@ pub(crate) fn new_leaf_node(
     leaf_node_source: LeafNodeSource,
     group: Option<(&[u8], LeafIndex)>,
 ) -> Result<LeafNode, GroupError> {
-    let capabilities = options.capabilities.clone().unwrap_or_else(|| {
-        default_capabilities(suite.cipher_suite(), signer.credential().credential_type())
-    });
-    let mut leaf_node = LeafNode {
-        encryption_key,
-        signature_key: signer.signature_key().clone(),
-        credential: signer.credential().clone(),
-        capabilities,
-        leaf_node_source,
-        extensions: options.extensions.clone(),
-        signature: Vec::new(),
-    };
+    let mut leaf_node = leaf_template(suite, signer, encryption_key, options, leaf_node_source);
     let tbs = leaf_node.tbs(group)?.to_bytes();
     leaf_node.signature = signer.sign(suite, LEAF_NODE_TBS_LABEL, &tbs)?;
     Ok(leaf_node)
@@ -187,12 +198,12 @@ impl KeyPackageBundle {
     }
 
     /// The private key of `init_key`.
-    pub(crate) fn init_private_key(&self) -> &Secret {
+    pub fn init_private_key(&self) -> &Secret {
         &self.init_private_key
     }
 
     /// The private key of the leaf's `encryption_key`.
-    pub(crate) fn encryption_private_key(&self) -> &Secret {
+    pub fn encryption_private_key(&self) -> &Secret {
         &self.encryption_private_key
     }
 }

@@ -9,13 +9,14 @@ use super::key_package::{unsupported_extension, validate_in_group};
 use super::state::{decode_extension, EpochState};
 use super::{GroupError, ProposalError};
 use crate::extensions::{ExtensionType, Extensions};
+use crate::group_context::GroupContext;
 use crate::messages::{
-    ExternalSender, KeyPackage, LeafNode, MlsMessage, Proposal, ProposalRef, ProposalType,
+    Capabilities, ExternalSender, KeyPackage, LeafNode, MlsMessage, Proposal, ProposalRef, ProposalType,
     ReInit, RequiredCapabilities, Sender,
 };
 use crate::psk::{PreSharedKeyId, Psk, ResumptionPskUsage};
 use crate::suite::Suite;
-use crate::tree::{LeafNodeError, LeafNodeUsage, LeafValidationContext, RatchetTree, TreeError};
+use crate::tree::{LeafNodeUsage, LeafValidationContext, RatchetTree, TreeError};
 use crate::tree_math::LeafIndex;
 
 /// A proposal received or sent in the current epoch, waiting for a Commit.
@@ -237,13 +238,13 @@ fn check_group_extensions(extensions: &Extensions) -> Result<(), ProposalError> 
 /// which is checked against every member.
 pub(crate) fn apply_proposals(
     suite: &Suite<'_>,
-    epoch: &EpochState,
+    tree: &RatchetTree,
+    group_context: &GroupContext,
     proposals: &[CommittedProposal],
     committer: Committer,
     params: &ValidationParams,
 ) -> Result<AppliedProposals, GroupError> {
-    check_list(suite, epoch, proposals, committer, params)?;
-    let group_context = &epoch.group_context;
+    check_list(suite, tree, group_context, proposals, committer, params)?;
 
     let mut extensions = group_context.extensions.clone();
     let mut gce = false;
@@ -263,7 +264,7 @@ pub(crate) fn apply_proposals(
     };
 
     let mut applied = AppliedProposals {
-        tree: epoch.tree.clone(),
+        tree: tree.clone(),
         extensions: Extensions::new(),
         added: Vec::new(),
         removed: Vec::new(),
@@ -337,7 +338,8 @@ pub(crate) fn apply_proposals(
 /// The list-level rules of §12.2, before anything is applied.
 fn check_list(
     suite: &Suite<'_>,
-    epoch: &EpochState,
+    tree: &RatchetTree,
+    group_context: &GroupContext,
     proposals: &[CommittedProposal],
     committer: Committer,
     params: &ValidationParams,
@@ -366,7 +368,7 @@ fn check_list(
                 if matches!(committer, Committer::Member(c) if c == leaf) {
                     return Err(invalid(i, ProposalError::UpdateFromCommitter));
                 }
-                if epoch.tree.leaf(leaf).is_none() {
+                if tree.leaf(leaf).is_none() {
                     return Err(invalid(i, ProposalError::NotAMember(leaf)));
                 }
                 changed.push((leaf, i));
@@ -394,7 +396,7 @@ fn check_list(
             }
             Proposal::ReInit(body) => {
                 reinit += 1;
-                if body.version < epoch.group_context.version {
+                if body.version < group_context.version {
                     return Err(invalid(i, ProposalError::ReInitVersionDowngrade(body.version)));
                 }
             }
@@ -435,34 +437,41 @@ fn check_members_support(
     extensions: &Extensions,
     required: Option<&RequiredCapabilities>,
 ) -> Result<(), GroupError> {
-    let unsupported = |leaf, extension| {
-        list_invalid(ProposalError::UnsupportedByMember { leaf, extension })
-    };
     for (leaf, leaf_node) in tree.members() {
-        let capabilities = &leaf_node.capabilities;
-        if let Some(t) = unsupported_extension(capabilities, extensions) {
-            return Err(unsupported(leaf, t));
-        }
-        if let Some(required) = required {
-            let missing_extension = required
-                .extension_types
-                .iter()
-                .find(|t| !t.is_default() && !capabilities.extensions.contains(t));
-            if let Some(&t) = missing_extension {
-                return Err(unsupported(leaf, t));
-            }
-            let missing_other = required
-                .proposal_types
-                .iter()
-                .any(|t| !t.is_default() && !capabilities.proposals.contains(t))
-                || required
-                    .credential_types
-                    .iter()
-                    .any(|t| !capabilities.credentials.contains(t));
-            if missing_other {
-                return Err(unsupported(leaf, ExtensionType::REQUIRED_CAPABILITIES));
-            }
+        if let Some(extension) = unmet_requirement(&leaf_node.capabilities, extensions, required) {
+            return Err(list_invalid(ProposalError::UnsupportedByMember { leaf, extension }));
         }
     }
     Ok(())
+}
+
+/// The first requirement of a GroupContext with `extensions` that `capabilities` does not
+/// meet: a non-default extension of the GroupContext or of `required_capabilities` that is
+/// not listed (that extension's type), or a required proposal or credential type that is
+/// not listed (`required_capabilities` itself).
+pub(crate) fn unmet_requirement(
+    capabilities: &Capabilities,
+    extensions: &Extensions,
+    required: Option<&RequiredCapabilities>,
+) -> Option<ExtensionType> {
+    if let Some(t) = unsupported_extension(capabilities, extensions) {
+        return Some(t);
+    }
+    let required = required?;
+    if let Some(&t) = required
+        .extension_types
+        .iter()
+        .find(|t| !t.is_default() && !capabilities.extensions.contains(t))
+    {
+        return Some(t);
+    }
+    let missing = required
+        .proposal_types
+        .iter()
+        .any(|t| !t.is_default() && !capabilities.proposals.contains(t))
+        || required
+            .credential_types
+            .iter()
+            .any(|t| !capabilities.credentials.contains(t));
+    missing.then_some(ExtensionType::REQUIRED_CAPABILITIES)
 }

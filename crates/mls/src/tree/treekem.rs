@@ -163,7 +163,7 @@ pub struct UpdatePathParams<'a> {
 }
 
 /// The result of [`create_update_path`].
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct CreatedUpdatePath {
     /// The UpdatePath for the Commit.
     pub update_path: UpdatePath,
@@ -214,7 +214,7 @@ pub struct ReceivedUpdatePath<'a> {
 }
 
 /// The result of [`apply_update_path`].
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct AppliedUpdatePath {
     /// The receiver's private keys afterwards.
     pub private_keys: TreePrivateKeys,

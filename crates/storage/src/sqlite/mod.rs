@@ -24,7 +24,7 @@
 mod schema;
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use braid_crypto::{Secret, SignatureKeyPair, SignatureScheme};
 use rusqlite::{
@@ -84,24 +84,51 @@ impl SqliteStore {
     }
 }
 
+/// More than the number of distinct statements this module prepares.
+const STATEMENT_CACHE_CAPACITY: usize = 32;
+
 /// Opens a connection and sets the pragmas the module docs describe.
 fn connect(path: &Path, config: &SqliteConfig) -> std::result::Result<Connection, BackendError> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(config.busy_timeout)?;
-    let mode: String =
-        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        return Err(format!("the database refused WAL mode (journal_mode is {mode})").into());
-    }
+    enable_wal(&conn, config.busy_timeout)?;
     conn.pragma_update(None, "synchronous", "FULL")?;
-
+    conn.pragma_update(None, "secure_delete", "ON")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
     Ok(conn)
+}
+
+/// Switches the database to WAL mode (a persistent setting: a no-op once done).
+///
+/// The switch needs the database to itself, and SQLite reports a concurrent connection with
+/// `SQLITE_BUSY` at once instead of calling the busy handler, so this retries until `timeout`.
+fn enable_wal(conn: &Connection, timeout: Duration) -> std::result::Result<(), BackendError> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))
+        {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+            Ok(mode) => {
+                return Err(
+                    format!("the database refused WAL mode (journal_mode is {mode})").into(),
+                )
+            }
+            Err(error)
+                if error.sqlite_error_code() == Some(ErrorCode::DatabaseBusy)
+                    && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
 }
 
 /// Maps an SQLite error to [`StorageError::Busy`] if another writer holds the lock, to
 /// [`StorageError::Backend`] otherwise.
-pub(crate) fn sqlite_error(context: &'static str) -> impl Fn(rusqlite::Error) -> StorageError {
+fn sqlite_error(context: &'static str) -> impl Fn(rusqlite::Error) -> StorageError {
     move |error| match error.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StorageError::Busy {
             context,
@@ -470,7 +497,12 @@ impl StoreTransaction for SqliteTransaction<'_> {
             "storing a KeyPackage",
             "INSERT OR REPLACE INTO braid_key_packages
              (key_package_ref, format, last_resort, private_material) VALUES (?1, ?2, ?3, ?4)",
-            (key_package_ref, RECORD_FORMAT_VERSION, last_resort, private_material),
+            (
+                key_package_ref,
+                RECORD_FORMAT_VERSION,
+                last_resort,
+                private_material,
+            ),
         )?;
         Ok(())
     }

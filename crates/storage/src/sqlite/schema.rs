@@ -74,23 +74,19 @@ const MIGRATIONS: &[&str] = &[V1];
 pub(super) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Brings the database to [`SCHEMA_VERSION`], or fails if it is newer than that.
+///
+/// A database already at the current version is only read, so opening it does not wait for
+/// another connection's write transaction.
 pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
+    if check_version(schema_version(conn)?)? == MIGRATIONS.len() {
+        return Ok(());
+    }
     let context = "migrating the schema";
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(sqlite_error(context))?;
-    let found = schema_version(&tx)?;
-    if found > SCHEMA_VERSION {
-        return Err(StorageError::SchemaTooNew {
-            found,
-            supported: SCHEMA_VERSION,
-        });
-    }
-    let from = usize::try_from(found)
-        .map_err(|_| StorageError::Corrupt(format!("negative schema version {found}")))?;
-    if from == MIGRATIONS.len() {
-        return Ok(());
-    }
+    // Read again under the write lock: another connection may have migrated meanwhile.
+    let from = check_version(schema_version(&tx)?)?;
     for migration in MIGRATIONS.iter().skip(from) {
         tx.execute_batch(migration).map_err(sqlite_error(context))?;
     }
@@ -101,6 +97,19 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
     )
     .map_err(sqlite_error(context))?;
     tx.commit().map_err(sqlite_error(context))
+}
+
+/// The number of migrations already applied to a database at version `found`; an error if this
+/// code cannot open it.
+fn check_version(found: i64) -> Result<usize> {
+    if found > SCHEMA_VERSION {
+        return Err(StorageError::SchemaTooNew {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    usize::try_from(found)
+        .map_err(|_| StorageError::Corrupt(format!("negative schema version {found}")))
 }
 
 /// The database's schema version: 0 without braid's tables.

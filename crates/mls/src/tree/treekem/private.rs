@@ -95,6 +95,20 @@ impl TreePrivateKeys {
         Ok(())
     }
 
+    /// Sets the key pair of `node`, a parent on the member's direct path (as when loading a
+    /// stored state, whose nodes and key pairs [`TreePrivateKeys::nodes`] and
+    /// [`TreePrivateKeys::key_pair`] give). Check the result against the tree with
+    /// [`TreePrivateKeys::verify`].
+    pub fn insert_key_pair(
+        &mut self,
+        node: NodeIndex,
+        key_pair: KemKeyPair,
+    ) -> Result<(), TreeKemError> {
+        self.check_on_direct_path(node)?;
+        self.insert(node, key_pair);
+        Ok(())
+    }
+
     /// Takes in the path secret of `node`, a parent on the member's direct path, and derives
     /// the path secrets and key pairs of the non-blank nodes above it up to the root, as a
     /// receiver of an UpdatePath does from the path secret it decrypted (§7.5) and a new

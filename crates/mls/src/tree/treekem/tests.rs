@@ -813,3 +813,32 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn private_state_rebuilds_from_its_key_pairs() {
+    let mut sim = group(6);
+    sim.commit(LeafIndex(5), 0);
+    let keys = &sim.members[&LeafIndex(4)].keys;
+    let leaf = LeafIndex(4).node().unwrap();
+    let mut rebuilt =
+        TreePrivateKeys::new(LeafIndex(4), keys.key_pair(leaf).unwrap().clone()).unwrap();
+    for node in keys.nodes().filter(|&n| n != leaf) {
+        rebuilt
+            .insert_key_pair(node, keys.key_pair(node).unwrap().clone())
+            .unwrap();
+    }
+    rebuilt.verify(&sim.tree).unwrap();
+    assert_eq!(
+        rebuilt.nodes().collect::<Vec<_>>(),
+        keys.nodes().collect::<Vec<_>>()
+    );
+    // The leaf's own node is not a parent on its path.
+    let pair = keys.key_pair(leaf).unwrap().clone();
+    assert_eq!(
+        rebuilt.insert_key_pair(leaf, pair),
+        Err(TreeKemError::NotOnDirectPath {
+            leaf: LeafIndex(4),
+            node: leaf
+        })
+    );
+}
