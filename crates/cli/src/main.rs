@@ -6,7 +6,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "braid", version, about = "Messaging Layer Security (RFC 9420) in Rust")]
+#[command(
+    name = "braid",
+    version,
+    about = "Messaging Layer Security (RFC 9420) in Rust"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -39,7 +43,13 @@ fn kat(paths: &[PathBuf]) -> ExitCode {
     let (mut passed, mut failed) = (0, 0);
     for path in &files {
         let report = braid_kat::run_file(path);
-        println!("{}", braid_kat::ReportLine { path, report: &report });
+        println!(
+            "{}",
+            braid_kat::ReportLine {
+                path,
+                report: &report
+            }
+        );
         let (cases, bad) = report.counts();
         passed += cases - bad;
         failed += bad;

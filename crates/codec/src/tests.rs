@@ -11,7 +11,15 @@ struct Sample {
     nested: Vec<Vec<u8>>,
     maybe: Option<u16>,
 }
-codec_struct!(Sample { a, b, c, d, bytes, nested, maybe });
+codec_struct!(Sample {
+    a,
+    b,
+    c,
+    d,
+    bytes,
+    nested,
+    maybe
+});
 
 #[test]
 fn varint_boundaries() {
@@ -28,7 +36,10 @@ fn varint_boundaries() {
         assert_eq!(out, encoded, "encoding {value}");
         assert_eq!(read_varint(&mut Reader::new(&encoded)).unwrap(), value);
     }
-    assert_eq!(varint_len(MAX_VARINT + 1), Err(Error::VarintTooLarge(MAX_VARINT + 1)));
+    assert_eq!(
+        varint_len(MAX_VARINT + 1),
+        Err(Error::VarintTooLarge(MAX_VARINT + 1))
+    );
 }
 
 #[test]
@@ -49,16 +60,28 @@ fn varint_rejects_non_minimal_and_reserved_prefix() {
         read_varint(&mut Reader::new(&[0x80, 0x00])),
         Err(Error::UnexpectedEnd { .. })
     ));
-    assert!(matches!(read_varint(&mut Reader::new(&[])), Err(Error::UnexpectedEnd { .. })));
+    assert!(matches!(
+        read_varint(&mut Reader::new(&[])),
+        Err(Error::UnexpectedEnd { .. })
+    ));
 }
 
 #[test]
 fn vectors_reject_overlong_length_and_trailing_bytes() {
     // Claims 5 bytes, has 3.
-    assert!(matches!(Vec::<u8>::from_bytes(&[5, 1, 2, 3]), Err(Error::UnexpectedEnd { .. })));
-    assert_eq!(Vec::<u8>::from_bytes(&[1, 9, 9]), Err(Error::TrailingBytes(1)));
+    assert!(matches!(
+        Vec::<u8>::from_bytes(&[5, 1, 2, 3]),
+        Err(Error::UnexpectedEnd { .. })
+    ));
+    assert_eq!(
+        Vec::<u8>::from_bytes(&[1, 9, 9]),
+        Err(Error::TrailingBytes(1))
+    );
     // A vector of u16 whose body has an odd length.
-    assert!(matches!(Vec::<u16>::from_bytes(&[3, 0, 1, 2]), Err(Error::UnexpectedEnd { .. })));
+    assert!(matches!(
+        Vec::<u16>::from_bytes(&[3, 0, 1, 2]),
+        Err(Error::UnexpectedEnd { .. })
+    ));
 }
 
 #[test]
@@ -67,7 +90,10 @@ fn optional_rejects_bad_flag() {
     assert_eq!(Option::<u8>::from_bytes(&[1, 7]).unwrap(), Some(7));
     assert_eq!(
         Option::<u8>::from_bytes(&[2, 7]),
-        Err(Error::InvalidValue { what: "optional presence flag", value: 2 })
+        Err(Error::InvalidValue {
+            what: "optional presence flag",
+            value: 2
+        })
     );
 }
 
@@ -80,7 +106,10 @@ fn empty_elements_cannot_fill_a_vector() {
             Ok(Nothing)
         }
     }
-    assert_eq!(Vec::<Nothing>::from_bytes(&[1, 0]).unwrap_err(), Error::EmptyElement);
+    assert_eq!(
+        Vec::<Nothing>::from_bytes(&[1, 0]).unwrap_err(),
+        Error::EmptyElement
+    );
 }
 
 #[test]

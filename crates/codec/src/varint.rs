@@ -27,7 +27,10 @@ pub fn write_varint(value: u64, out: &mut Vec<u8>) -> Result<(), Error> {
 /// Writes the minimal encoding of `value` (which must be at most [`MAX_VARINT`]; larger
 /// values are a caller bug, as no in-memory vector can reach 1 GiB on the wire here).
 pub(crate) fn write_varint_into(value: u64, buf: &mut [u8; 4]) -> usize {
-    assert!(value <= MAX_VARINT, "vector of {value} bytes exceeds 2^30 - 1");
+    assert!(
+        value <= MAX_VARINT,
+        "vector of {value} bytes exceeds 2^30 - 1"
+    );
     match value {
         0..=0x3f => {
             buf[0] = value as u8;

@@ -20,7 +20,9 @@ pub use error::CryptoError;
 pub use hpke::HpkeSuite;
 pub use provider::{CryptoProvider, KemKeyPair, KemOutput, SignatureKeyPair};
 pub use secret::Secret;
-pub use suite::{AeadId, CipherSuite, HashAlgorithm, KdfId, KemId, SignatureScheme, SuiteDescriptor};
+pub use suite::{
+    AeadId, CipherSuite, HashAlgorithm, KdfId, KemId, SignatureScheme, SuiteDescriptor,
+};
 
 /// Result type of this crate.
 pub type Result<T, E = CryptoError> = std::result::Result<T, E>;

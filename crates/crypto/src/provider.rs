@@ -107,7 +107,9 @@ pub trait CryptoProvider: Send + Sync + std::fmt::Debug {
     /// Deterministic `Encap` from the encapsulation randomness `ikm_e` (test vectors, fuzzing).
     fn kem_encap_derand(&self, kem: KemId, public_key: &[u8], ikm_e: &[u8]) -> Result<KemOutput> {
         let _ = (kem, public_key, ikm_e);
-        Err(CryptoError::UnsupportedOperation("deterministic encapsulation"))
+        Err(CryptoError::UnsupportedOperation(
+            "deterministic encapsulation",
+        ))
     }
 
     /// A fresh random signature key pair.

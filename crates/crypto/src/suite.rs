@@ -125,13 +125,62 @@ pub struct SuiteDescriptor {
 
 /// Every cipher suite braid knows, the single source of truth for code points.
 pub const SUITES: &[SuiteDescriptor] = &[
-    suite(CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519, KemId::DHKEM_X25519, KdfId::HKDF_SHA256, AeadId::AES_128_GCM, HashAlgorithm::Sha256, SignatureScheme::ED25519),
-    suite(CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256, KemId::DHKEM_P256, KdfId::HKDF_SHA256, AeadId::AES_128_GCM, HashAlgorithm::Sha256, SignatureScheme::ECDSA_SECP256R1_SHA256),
-    suite(CipherSuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519, KemId::DHKEM_X25519, KdfId::HKDF_SHA256, AeadId::CHACHA20_POLY1305, HashAlgorithm::Sha256, SignatureScheme::ED25519),
-    suite(CipherSuite::MLS_256_DHKEMX448_AES256GCM_SHA512_ED448, KemId::DHKEM_X448, KdfId::HKDF_SHA512, AeadId::AES_256_GCM, HashAlgorithm::Sha512, SignatureScheme::ED448),
-    suite(CipherSuite::MLS_256_DHKEMP521_AES256GCM_SHA512_P521, KemId::DHKEM_P521, KdfId::HKDF_SHA512, AeadId::AES_256_GCM, HashAlgorithm::Sha512, SignatureScheme::ECDSA_SECP521R1_SHA512),
-    suite(CipherSuite::MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_ED448, KemId::DHKEM_X448, KdfId::HKDF_SHA512, AeadId::CHACHA20_POLY1305, HashAlgorithm::Sha512, SignatureScheme::ED448),
-    suite(CipherSuite::MLS_256_DHKEMP384_AES256GCM_SHA384_P384, KemId::DHKEM_P384, KdfId::HKDF_SHA384, AeadId::AES_256_GCM, HashAlgorithm::Sha384, SignatureScheme::ECDSA_SECP384R1_SHA384),
+    suite(
+        CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
+        KemId::DHKEM_X25519,
+        KdfId::HKDF_SHA256,
+        AeadId::AES_128_GCM,
+        HashAlgorithm::Sha256,
+        SignatureScheme::ED25519,
+    ),
+    suite(
+        CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256,
+        KemId::DHKEM_P256,
+        KdfId::HKDF_SHA256,
+        AeadId::AES_128_GCM,
+        HashAlgorithm::Sha256,
+        SignatureScheme::ECDSA_SECP256R1_SHA256,
+    ),
+    suite(
+        CipherSuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519,
+        KemId::DHKEM_X25519,
+        KdfId::HKDF_SHA256,
+        AeadId::CHACHA20_POLY1305,
+        HashAlgorithm::Sha256,
+        SignatureScheme::ED25519,
+    ),
+    suite(
+        CipherSuite::MLS_256_DHKEMX448_AES256GCM_SHA512_ED448,
+        KemId::DHKEM_X448,
+        KdfId::HKDF_SHA512,
+        AeadId::AES_256_GCM,
+        HashAlgorithm::Sha512,
+        SignatureScheme::ED448,
+    ),
+    suite(
+        CipherSuite::MLS_256_DHKEMP521_AES256GCM_SHA512_P521,
+        KemId::DHKEM_P521,
+        KdfId::HKDF_SHA512,
+        AeadId::AES_256_GCM,
+        HashAlgorithm::Sha512,
+        SignatureScheme::ECDSA_SECP521R1_SHA512,
+    ),
+    suite(
+        CipherSuite::MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_ED448,
+        KemId::DHKEM_X448,
+        KdfId::HKDF_SHA512,
+        AeadId::CHACHA20_POLY1305,
+        HashAlgorithm::Sha512,
+        SignatureScheme::ED448,
+    ),
+    suite(
+        CipherSuite::MLS_256_DHKEMP384_AES256GCM_SHA384_P384,
+        KemId::DHKEM_P384,
+        KdfId::HKDF_SHA384,
+        AeadId::AES_256_GCM,
+        HashAlgorithm::Sha384,
+        SignatureScheme::ECDSA_SECP384R1_SHA384,
+    ),
 ];
 
 const fn suite(
@@ -142,7 +191,14 @@ const fn suite(
     hash: HashAlgorithm,
     signature: SignatureScheme,
 ) -> SuiteDescriptor {
-    SuiteDescriptor { suite, kem, kdf, aead, hash, signature }
+    SuiteDescriptor {
+        suite,
+        kem,
+        kdf,
+        aead,
+        hash,
+        signature,
+    }
 }
 
 impl CipherSuite {

@@ -9,7 +9,9 @@ pub struct Case<'a>(pub &'a Value);
 impl<'a> Case<'a> {
     /// The raw JSON value of `field`.
     pub fn get(&self, field: &str) -> Result<&'a Value, String> {
-        self.0.get(field).ok_or_else(|| format!("missing field `{field}`"))
+        self.0
+            .get(field)
+            .ok_or_else(|| format!("missing field `{field}`"))
     }
 
     /// A hex-string field as bytes.
@@ -78,7 +80,11 @@ pub fn decode_hex(value: &Value, field: &str) -> Result<Vec<u8>, String> {
 }
 
 /// Fails with a message naming `what` unless `actual == expected`.
-pub fn check_eq<T: PartialEq + std::fmt::Debug>(what: &str, actual: T, expected: T) -> Result<(), String> {
+pub fn check_eq<T: PartialEq + std::fmt::Debug>(
+    what: &str,
+    actual: T,
+    expected: T,
+) -> Result<(), String> {
     if actual == expected {
         Ok(())
     } else {
@@ -91,6 +97,10 @@ pub fn check_bytes(what: &str, actual: &[u8], expected: &[u8]) -> Result<(), Str
     if actual == expected {
         Ok(())
     } else {
-        Err(format!("{what}: got {}, expected {}", hex::encode(actual), hex::encode(expected)))
+        Err(format!(
+            "{what}: got {}, expected {}",
+            hex::encode(actual),
+            hex::encode(expected)
+        ))
     }
 }

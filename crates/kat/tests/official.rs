@@ -10,7 +10,11 @@ fn vectors_dir() -> PathBuf {
 fn check_file(name: &str) {
     let path = vectors_dir().join(name);
     let report = braid_kat::run_file(&path);
-    let line = braid_kat::ReportLine { path: &path, report: &report }.to_string();
+    let line = braid_kat::ReportLine {
+        path: &path,
+        report: &report,
+    }
+    .to_string();
     assert!(
         matches!(report, braid_kat::FileReport::Checked(_)) && report.passed(),
         "{line}"

@@ -46,7 +46,10 @@ pub struct Extension {
     /// `extension_data`.
     pub extension_data: Vec<u8>,
 }
-codec_struct!(Extension { extension_type, extension_data });
+codec_struct!(Extension {
+    extension_type,
+    extension_data
+});
 
 /// `Extension extensions<V>` with the rule that no type appears twice (§13.4: "each extension
 /// type MUST appear at most once"); decoding rejects duplicates.
@@ -96,7 +99,10 @@ impl Extensions {
 
     /// Removes the extension of `extension_type`, returning its data.
     pub fn remove(&mut self, extension_type: ExtensionType) -> Option<Vec<u8>> {
-        let index = self.0.iter().position(|e| e.extension_type == extension_type)?;
+        let index = self
+            .0
+            .iter()
+            .position(|e| e.extension_type == extension_type)?;
         Some(self.0.remove(index).extension_data)
     }
 

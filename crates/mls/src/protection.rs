@@ -17,8 +17,8 @@ use thiserror::Error;
 use crate::group_context::GroupContext;
 use crate::messages::{
     AuthenticatedContent, AuthenticatedContentTbm, ContentType, FramedContent,
-    FramedContentAuthData, Mac, MessageError, PrivateMessage, PrivateMessageContent,
-    PublicMessage, Sender, SenderData, WireFormat,
+    FramedContentAuthData, Mac, MessageError, PrivateMessage, PrivateMessageContent, PublicMessage,
+    Sender, SenderData, WireFormat,
 };
 use crate::secret_tree::{
     sender_data_key_and_nonce, PreparedKey, RatchetType, SecretTree, SecretTreeError,
@@ -143,17 +143,16 @@ fn membership_tag(
 }
 
 /// Checks what both protections require of signed content before it is sent as `sent`.
-fn check_sendable(
-    content: &AuthenticatedContent,
-    sent: WireFormat,
-) -> Result<(), ProtectionError> {
+fn check_sendable(content: &AuthenticatedContent, sent: WireFormat) -> Result<(), ProtectionError> {
     if content.wire_format != sent {
         return Err(ProtectionError::WireFormatMismatch {
             signed: content.wire_format,
             sent,
         });
     }
-    if content.content.content_type() == ContentType::Commit && content.auth.confirmation_tag.is_none() {
+    if content.content.content_type() == ContentType::Commit
+        && content.auth.confirmation_tag.is_none()
+    {
         return Err(ProtectionError::MissingConfirmationTag);
     }
     Ok(())
@@ -202,8 +201,13 @@ pub fn unprotect_public(
     }
     match (&message.content.sender, &message.membership_tag) {
         (Sender::Member(_), Some(tag)) => {
-            let expected =
-                membership_tag(suite, &message.content, &message.auth, context, membership_key)?;
+            let expected = membership_tag(
+                suite,
+                &message.content,
+                &message.auth,
+                context,
+                membership_key,
+            )?;
             if !tag.ct_eq(&expected) {
                 return Err(ProtectionError::BadMembershipTag);
             }
@@ -248,7 +252,9 @@ pub fn protect_private(
 ) -> Result<PrivateMessage, ProtectionError> {
     check_sendable(content, WireFormat::PRIVATE_MESSAGE)?;
     let Sender::Member(leaf_index) = content.content.sender else {
-        return Err(ProtectionError::NonMemberPrivateMessage(content.content.sender));
+        return Err(ProtectionError::NonMemberPrivateMessage(
+            content.content.sender,
+        ));
     };
     let content_type = content.content.content_type();
     let mut reuse_guard = [0u8; 4];

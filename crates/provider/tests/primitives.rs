@@ -70,7 +70,8 @@ fn supports_all_seven_suites_and_nothing_unknown() {
         CryptoError::UnsupportedSignatureScheme(SignatureScheme(0x0904))
     );
     assert_eq!(
-        P.verify(SignatureScheme(0x0904), &[0; 32], b"", &[0; 64]).unwrap_err(),
+        P.verify(SignatureScheme(0x0904), &[0; 32], b"", &[0; 64])
+            .unwrap_err(),
         CryptoError::UnsupportedSignatureScheme(SignatureScheme(0x0904))
     );
 }
@@ -371,9 +372,13 @@ fn ecdsa_scalars_without_leading_zeros_are_accepted() {
         .find(|pair| pair.private_key.as_bytes()[0] == 0)
         .expect("a P-521 key with a leading zero byte within 64 tries");
     let stripped = &pair.private_key.as_bytes()[1..];
-    assert_eq!(P.signature_public_key(scheme, stripped).unwrap(), pair.public_key);
+    assert_eq!(
+        P.signature_public_key(scheme, stripped).unwrap(),
+        pair.public_key
+    );
     let signature = P.sign(scheme, stripped, b"message").unwrap();
-    P.verify(scheme, &pair.public_key, b"message", &signature).unwrap();
+    P.verify(scheme, &pair.public_key, b"message", &signature)
+        .unwrap();
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! must unprotect again; application data must be refused as a PublicMessage.
 
 use braid_codec::{Decode, Encode};
+use braid_crypto::Secret;
 use braid_mls::extensions::Extensions;
 use braid_mls::group_context::{GroupContext, ProtocolVersion};
 use braid_mls::messages::{
@@ -16,7 +17,6 @@ use braid_mls::protection::{self, ProtectionError};
 use braid_mls::secret_tree::{SecretTree, SecretTreeConfig};
 use braid_mls::suite::Suite;
 use braid_mls::tree_math::LeafIndex;
-use braid_crypto::Secret;
 use braid_provider::DefaultProvider;
 
 use crate::{check_eq, Case, CaseResult};
@@ -53,24 +53,28 @@ impl Setup<'_> {
     }
 
     /// Unprotects a serialized MLSMessage(PublicMessage) and checks it carries `expected`.
-    fn open_public(&self, bytes: &[u8], expected: &Content) -> Result<AuthenticatedContent, String> {
+    fn open_public(
+        &self,
+        bytes: &[u8],
+        expected: &Content,
+    ) -> Result<AuthenticatedContent, String> {
         let MlsMessageBody::PublicMessage(message) = decode_message(bytes)?.body else {
             return Err("expected a PublicMessage".into());
         };
-        let content = protection::unprotect_public(
-            &self.suite,
-            message,
-            &self.context,
-            &self.membership_key,
-        )
-        .map_err(|e| format!("unprotect PublicMessage: {e}"))?;
+        let content =
+            protection::unprotect_public(&self.suite, message, &self.context, &self.membership_key)
+                .map_err(|e| format!("unprotect PublicMessage: {e}"))?;
         self.verify(&content)?;
         check_eq("PublicMessage content", &content.content.content, expected)?;
         Ok(content)
     }
 
     /// Unprotects a serialized MLSMessage(PrivateMessage) with a fresh secret tree.
-    fn open_private(&self, bytes: &[u8], expected: &Content) -> Result<AuthenticatedContent, String> {
+    fn open_private(
+        &self,
+        bytes: &[u8],
+        expected: &Content,
+    ) -> Result<AuthenticatedContent, String> {
         let MlsMessageBody::PrivateMessage(message) = decode_message(bytes)?.body else {
             return Err("expected a PrivateMessage".into());
         };
@@ -79,9 +83,18 @@ impl Setup<'_> {
             protection::unprotect_private(&self.suite, &message, &tree, &self.sender_data_secret)
                 .map_err(|e| format!("unprotect PrivateMessage: {e}"))?;
         self.verify(&decrypted.content)?;
-        tree.commit_key(decrypted.key).map_err(|e| format!("consume key: {e}"))?;
-        check_eq("PrivateMessage content", &decrypted.content.content.content, expected)?;
-        check_eq("sender", decrypted.content.content.sender, Sender::Member(LeafIndex(1)))?;
+        tree.commit_key(decrypted.key)
+            .map_err(|e| format!("consume key: {e}"))?;
+        check_eq(
+            "PrivateMessage content",
+            &decrypted.content.content.content,
+            expected,
+        )?;
+        check_eq(
+            "sender",
+            decrypted.content.content.sender,
+            Sender::Member(LeafIndex(1)),
+        )?;
         Ok(decrypted.content)
     }
 

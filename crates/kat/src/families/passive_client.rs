@@ -21,8 +21,8 @@ use braid_codec::Decode;
 use braid_crypto::{CipherSuite, KemId, Secret};
 use braid_mls::extensions::ExtensionType;
 use braid_mls::group::{
-    decrypt_group_info, decrypt_group_secrets, Group, GroupConfig, JoinOptions,
-    KeyPackageBundle, ProcessedMessage, PskStore, Signer,
+    decrypt_group_info, decrypt_group_secrets, Group, GroupConfig, JoinOptions, KeyPackageBundle,
+    ProcessedMessage, PskStore, Signer,
 };
 use braid_mls::key_schedule::JoinerSecret;
 use braid_mls::messages::{LeafNodeSource, MlsMessage, Node, RatchetTree, Welcome};
@@ -67,9 +67,15 @@ pub fn check(case: Case<'_>) -> CaseResult {
         resumed_from: None,
         now,
     };
-    let mut group =
-        Group::join_from_welcome(&provider, GroupConfig::default(), &welcome, &bundle, signer, options)
-            .map_err(|e| format!("join: {e}"))?;
+    let mut group = Group::join_from_welcome(
+        &provider,
+        GroupConfig::default(),
+        &welcome,
+        &bundle,
+        signer,
+        options,
+    )
+    .map_err(|e| format!("join: {e}"))?;
     check_bytes(
         "initial_epoch_authenticator",
         group.epoch_authenticator(),
@@ -95,8 +101,9 @@ fn generation_time(
 ) -> Result<u64, String> {
     let suite = suite(provider, welcome.cipher_suite)?;
     let key_package = bundle.key_package();
-    let group_secrets = decrypt_group_secrets(&suite, welcome, key_package, bundle.init_private_key())
-        .map_err(|e| format!("group secrets: {e}"))?;
+    let group_secrets =
+        decrypt_group_secrets(&suite, welcome, key_package, bundle.init_private_key())
+            .map_err(|e| format!("group secrets: {e}"))?;
     let values = group_secrets
         .psks
         .iter()
@@ -114,7 +121,10 @@ fn generation_time(
         .map(RatchetTree::from_bytes)
         .transpose()
         .map_err(|e| format!("ratchet_tree extension: {e}"))?;
-    let tree = from_extension.as_ref().or(supplied).ok_or("no ratchet tree")?;
+    let tree = from_extension
+        .as_ref()
+        .or(supplied)
+        .ok_or("no ratchet tree")?;
     let leaves = tree.nodes().iter().filter_map(|node| match node {
         Some(Node::Leaf(leaf)) => Some(leaf),
         _ => None,
@@ -134,7 +144,12 @@ fn generation_time(
 fn private_key(cipher_suite: CipherSuite, mut bytes: Vec<u8>) -> Secret {
     let scalar_len = cipher_suite
         .descriptor()
-        .filter(|d| matches!(d.kem, KemId::DHKEM_P256 | KemId::DHKEM_P384 | KemId::DHKEM_P521))
+        .filter(|d| {
+            matches!(
+                d.kem,
+                KemId::DHKEM_P256 | KemId::DHKEM_P384 | KemId::DHKEM_P521
+            )
+        })
         .and_then(|d| d.kem.sizes())
         .map(|(_, _, _, nsk)| nsk);
     if let Some(len) = scalar_len.filter(|&len| bytes.len() < len) {
@@ -153,7 +168,13 @@ fn follow_epoch(
     let message = |bytes: &[u8], what: &str| {
         MlsMessage::from_bytes(bytes).map_err(|e| format!("{what}: {e}"))
     };
-    for (i, proposal) in epoch.get("proposals")?.as_array().into_iter().flatten().enumerate() {
+    for (i, proposal) in epoch
+        .get("proposals")?
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         let bytes = crate::json::decode_hex(proposal, "proposals")?;
         let what = format!("proposals[{i}]");
         match group.process_message(provider, message(&bytes, &what)?, now) {

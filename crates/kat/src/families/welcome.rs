@@ -18,17 +18,29 @@ use crate::{check_eq, Case, CaseResult};
 
 /// Decodes an `MLSMessage` holding a KeyPackage.
 pub(crate) fn key_package_message(bytes: &[u8], what: &str) -> Result<KeyPackage, String> {
-    match MlsMessage::from_bytes(bytes).map_err(|e| format!("{what}: {e}"))?.body {
+    match MlsMessage::from_bytes(bytes)
+        .map_err(|e| format!("{what}: {e}"))?
+        .body
+    {
         MlsMessageBody::KeyPackage(key_package) => Ok(key_package),
-        other => Err(format!("{what}: {:?} is not a KeyPackage", other.wire_format())),
+        other => Err(format!(
+            "{what}: {:?} is not a KeyPackage",
+            other.wire_format()
+        )),
     }
 }
 
 /// Decodes an `MLSMessage` holding a Welcome.
 pub(crate) fn welcome_message(bytes: &[u8], what: &str) -> Result<Welcome, String> {
-    match MlsMessage::from_bytes(bytes).map_err(|e| format!("{what}: {e}"))?.body {
+    match MlsMessage::from_bytes(bytes)
+        .map_err(|e| format!("{what}: {e}"))?
+        .body
+    {
         MlsMessageBody::Welcome(welcome) => Ok(welcome),
-        other => Err(format!("{what}: {:?} is not a Welcome", other.wire_format())),
+        other => Err(format!(
+            "{what}: {:?} is not a Welcome",
+            other.wire_format()
+        )),
     }
 }
 
@@ -52,7 +64,11 @@ pub fn check(case: Case<'_>) -> CaseResult {
         .map_err(|e| format!("group info signature: {e}"))?;
     let context = &group_info.group_context;
     let secrets = joiner
-        .epoch_secrets(&suite, &Rfc9420InitStep, &braid_codec::Encode::to_bytes(context))
+        .epoch_secrets(
+            &suite,
+            &Rfc9420InitStep,
+            &braid_codec::Encode::to_bytes(context),
+        )
         .map_err(|e| format!("epoch secrets: {e}"))?;
     let valid = transcript::verify_confirmation_tag(
         &suite,

@@ -13,15 +13,17 @@ use braid_crypto::{CryptoProvider, KemKeyPair, Secret};
 
 use super::key_package::LeafNodeOptions;
 use super::proposals::{
-    apply_proposals, AppliedProposals, CommittedProposal, Committer, ResumptionMode,
-    ValidationParams,
+    apply_proposals, unmet_requirement, AppliedProposals, CommittedProposal, Committer,
+    ResumptionMode, ValidationParams,
 };
-use super::state::{EpochState, GroupStatus, PastEpoch};
+use super::state::{decode_extension, EpochState, GroupStatus, PastEpoch};
 use super::welcome::{build_welcome, sign_group_info};
-use super::{Group, GroupError};
+use super::{Group, GroupError, StateError};
 use crate::extensions::{Extension, ExtensionType, Extensions};
 use crate::group_context::GroupContext;
-use crate::key_schedule::{receive_external_init_secret, EpochSecrets, JoinerSecret, Rfc9420InitStep};
+use crate::key_schedule::{
+    receive_external_init_secret, EpochSecrets, JoinerSecret, Rfc9420InitStep,
+};
 use crate::messages::{
     AuthenticatedContent, Commit, Content, HpkePublicKey, LeafNode, Mac, MlsMessage,
     MlsMessageBody, Proposal, ProposalOrRef, ReInit, Sender, SignaturePublicKey, UpdatePath,
@@ -31,8 +33,8 @@ use crate::secret_tree::PreparedKey;
 use crate::suite::Suite;
 use crate::transcript::{self, ConfirmedTranscriptHashInput};
 use crate::tree::treekem::{
-    apply_update_path, create_update_path, CreatedUpdatePath, ReceivedUpdatePath,
-    TreePrivateKeys, UpdatePathParams,
+    apply_update_path, create_update_path, CreatedUpdatePath, ReceivedUpdatePath, TreePrivateKeys,
+    UpdatePathParams,
 };
 use crate::tree::{LeafValidationContext, RatchetTree};
 use crate::tree_math::LeafIndex;
@@ -44,9 +46,10 @@ pub struct CommitOptions {
     /// ReInit; an Update of the committer itself is not allowed, §12.2).
     pub proposals: Vec<Proposal>,
     /// Whether the proposals received this epoch are included by reference (§12.4: SHOULD).
-    /// The committer's own Updates are left out (its UpdatePath replaces them), several
-    /// changes to one leaf keep a Remove or else the newest Update, and a ReInit is left
-    /// out when other proposals are pending.
+    /// The committer's own Updates are left out (its UpdatePath replaces them), and so are
+    /// Removes of the committer (another member must commit those, §12.2); several changes
+    /// to one leaf keep a Remove or else the newest Update, and a ReInit is left out when
+    /// other proposals are pending.
     pub include_pending: bool,
     /// Whether to send an UpdatePath even when no proposal requires one.
     pub force_path: bool,
@@ -188,7 +191,6 @@ pub(crate) struct EpochInputs<'a> {
     /// The provisional GroupContext, with the new tree hash.
     pub(crate) provisional: GroupContext,
     pub(crate) commit_secret: Secret,
-    pub(crate) psks: &'a [PreSharedKeyId],
     /// The `init_secret` the key schedule starts from (the previous epoch's, or the external
     /// init secret).
     pub(crate) init_secret: &'a Secret,
@@ -205,13 +207,15 @@ pub(crate) fn advance_key_schedule(
     content: &AuthenticatedContent,
 ) -> Result<(GroupContext, EpochSecrets, JoinerSecret), GroupError> {
     let confirmed_input = ConfirmedTranscriptHashInput::from(content).to_bytes();
-    let confirmed_transcript_hash =
-        transcript::confirmed_transcript_hash(suite, inputs.interim_transcript_hash, &confirmed_input)?;
+    let confirmed_transcript_hash = transcript::confirmed_transcript_hash(
+        suite,
+        inputs.interim_transcript_hash,
+        &confirmed_input,
+    )?;
     let group_context = GroupContext {
         confirmed_transcript_hash,
         ..inputs.provisional
     };
-    debug_assert_eq!(psk_values.len(), inputs.psks.len());
     let psk_secret = psk_secret(suite, psk_values.iter().map(|(id, psk)| (*id, *psk)))?;
     let (secrets, joiner) = EpochSecrets::new(
         suite,
@@ -226,8 +230,14 @@ pub(crate) fn advance_key_schedule(
 
 /// The provisional GroupContext (§12.4.1): new epoch and extensions, old confirmed
 /// transcript hash; its tree hash is filled in once the tree is final.
-pub(crate) fn provisional_context(old: &GroupContext, extensions: Extensions) -> Result<GroupContext, GroupError> {
-    let epoch = old.epoch.checked_add(1).ok_or(GroupError::Inactive("the epoch counter is exhausted"))?;
+pub(crate) fn provisional_context(
+    old: &GroupContext,
+    extensions: Extensions,
+) -> Result<GroupContext, GroupError> {
+    let epoch = old
+        .epoch
+        .checked_add(1)
+        .ok_or(GroupError::Inactive("the epoch counter is exhausted"))?;
     Ok(GroupContext {
         version: old.version,
         cipher_suite: old.cipher_suite,
@@ -243,7 +253,10 @@ pub(crate) fn provisional_context(old: &GroupContext, extensions: Extensions) ->
 /// none), where its UpdatePath then installs its leaf (§12.4.2: an external committer takes
 /// the leftmost blank leaf). The placeholder carries empty keys, which no valid leaf has, so
 /// validating the joiner's leaf "replacing" it compares it with every real member.
-pub(crate) fn place_joiner(tree: &mut RatchetTree, leaf_node: &LeafNode) -> Result<LeafIndex, GroupError> {
+pub(crate) fn place_joiner(
+    tree: &mut RatchetTree,
+    leaf_node: &LeafNode,
+) -> Result<LeafIndex, GroupError> {
     let mut placeholder = leaf_node.clone();
     placeholder.encryption_key = HpkePublicKey(Vec::new());
     placeholder.signature_key = SignaturePublicKey(Vec::new());
@@ -341,7 +354,8 @@ impl Group {
         }
 
         let private_keys = self.keys_after_proposals(&proposals, &applied.tree)?;
-        let mut provisional = provisional_context(&epoch.group_context, applied.extensions.clone())?;
+        let mut provisional =
+            provisional_context(&epoch.group_context, applied.extensions.clone())?;
         let mut tree = applied.tree;
         let (commit_secret, private_keys) = match (&commit.path, committer) {
             (Some(path), committer) => {
@@ -350,10 +364,8 @@ impl Group {
                     Committer::External => place_joiner(&mut tree, &path.leaf_node)?,
                 };
                 self.check_path_leaf(path, &applied.extensions)?;
-                let required = super::state::decode_extension(
-                    &applied.extensions,
-                    ExtensionType::REQUIRED_CAPABILITIES,
-                )?;
+                let required =
+                    decode_extension(&applied.extensions, ExtensionType::REQUIRED_CAPABILITIES)?;
                 let received = ReceivedUpdatePath {
                     sender: sender_leaf,
                     update_path: path,
@@ -388,11 +400,11 @@ impl Group {
         let inputs = EpochInputs {
             provisional,
             commit_secret,
-            psks: &applied.psks,
             init_secret,
             interim_transcript_hash: &epoch.interim_transcript_hash,
         };
-        let (group_context, secrets, _) = advance_key_schedule(suite, inputs, &psk_values, content)?;
+        let (group_context, secrets, _) =
+            advance_key_schedule(suite, inputs, &psk_values, content)?;
         let valid = transcript::verify_confirmation_tag(
             suite,
             secrets.confirmation_key.as_bytes(),
@@ -452,19 +464,26 @@ impl Group {
         tree: &RatchetTree,
     ) -> Result<TreePrivateKeys, GroupError> {
         let own = self.epoch.own_leaf();
-        let own_update = proposals.iter().find_map(|p| match (&p.proposal, p.sender, &p.reference) {
-            (Proposal::Update(update), Sender::Member(leaf), Some(reference)) if leaf == own => {
-                Some((update, reference))
-            }
-            _ => None,
-        });
+        let own_update =
+            proposals
+                .iter()
+                .find_map(|p| match (&p.proposal, p.sender, &p.reference) {
+                    (Proposal::Update(update), Sender::Member(leaf), Some(reference))
+                        if leaf == own =>
+                    {
+                        Some((update, reference))
+                    }
+                    _ => None,
+                });
         let mut keys = match own_update {
             Some((update, reference)) => {
                 let private_key = self
                     .proposals
                     .get(reference)
                     .and_then(|q| q.update_private_key.clone())
-                    .ok_or(GroupError::Inactive("an update of this member lacks its private key"))?;
+                    .ok_or(StateError::Inconsistent(
+                        "an update of this member lacks its private key",
+                    ))?;
                 TreePrivateKeys::new(
                     own,
                     KemKeyPair {
@@ -481,7 +500,11 @@ impl Group {
 
     /// The checks on a Commit's path leaf that the tree does not do: support for every
     /// non-default GroupContext extension (§13.4).
-    fn check_path_leaf(&self, path: &UpdatePath, extensions: &Extensions) -> Result<(), GroupError> {
+    fn check_path_leaf(
+        &self,
+        path: &UpdatePath,
+        extensions: &Extensions,
+    ) -> Result<(), GroupError> {
         match super::key_package::unsupported_extension(&path.leaf_node.capabilities, extensions) {
             Some(t) => Err(GroupError::UnsupportedGroupExtension(t)),
             None => Ok(()),
@@ -554,7 +577,10 @@ impl Group {
     /// Merges this member's pending Commit, once the delivery service confirmed it. Fails,
     /// keeping it pending, if there is none or the group moved on.
     pub fn merge_pending_commit(&mut self) -> Result<(), GroupError> {
-        let pending = self.pending_commit.as_ref().ok_or(GroupError::NoPendingCommit)?;
+        let pending = self
+            .pending_commit
+            .as_ref()
+            .ok_or(GroupError::NoPendingCommit)?;
         self.check_fresh(&pending.staged)?;
         match self.pending_commit.take() {
             Some(pending) => self.merge_staged_commit(pending.staged),
@@ -636,6 +662,7 @@ impl Group {
             .filter(|(i, q)| {
                 match (&q.proposal, q.sender) {
                     (Proposal::Update(_), Sender::Member(leaf)) if leaf == own => return false,
+                    (Proposal::Remove(remove), _) if remove.removed == own => return false,
                     (Proposal::ReInit(_), _) if others > 0 => return false,
                     _ => {}
                 }
@@ -706,6 +733,17 @@ impl Group {
                 }
                 leaf_node.extensions = options.extensions.clone();
             }
+            let required = decode_extension(
+                &provisional.extensions,
+                ExtensionType::REQUIRED_CAPABILITIES,
+            )?;
+            if let Some(t) = unmet_requirement(
+                &leaf_node.capabilities,
+                &provisional.extensions,
+                required.as_ref(),
+            ) {
+                return Err(GroupError::UnsupportedGroupExtension(t));
+            }
             let path = create_update_path(
                 suite,
                 &mut tree,
@@ -742,11 +780,11 @@ impl Group {
         let inputs = EpochInputs {
             provisional,
             commit_secret,
-            psks: &psks,
             init_secret: &epoch.secrets.init_secret,
             interim_transcript_hash: &epoch.interim_transcript_hash,
         };
-        let (group_context, secrets, joiner) = advance_key_schedule(suite, inputs, &psk_values, &content)?;
+        let (group_context, secrets, joiner) =
+            advance_key_schedule(suite, inputs, &psk_values, &content)?;
         let confirmation_tag = Mac(transcript::confirmation_tag(
             suite,
             secrets.confirmation_key.as_bytes(),

@@ -12,7 +12,9 @@ use super::{Group, GroupError, Signer};
 use crate::extensions::{ExtensionType, Extensions};
 use crate::group_context::{GroupContext, ProtocolVersion};
 use crate::key_schedule::{EpochSecrets, Rfc9420InitStep};
-use crate::messages::{ExternalSender, HpkePublicKey, LeafNodeSource, Lifetime, Mac, RequiredCapabilities};
+use crate::messages::{
+    ExternalSender, HpkePublicKey, LeafNodeSource, Lifetime, Mac, RequiredCapabilities,
+};
 use crate::suite::Suite;
 use crate::transcript;
 use crate::tree::treekem::TreePrivateKeys;
@@ -48,7 +50,10 @@ impl Group {
             .map_err(|_| GroupError::UnsupportedCipherSuite(cipher_suite))?;
         let required: Option<RequiredCapabilities> =
             decode_extension(&options.extensions, ExtensionType::REQUIRED_CAPABILITIES)?;
-        decode_extension::<Vec<ExternalSender>>(&options.extensions, ExtensionType::EXTERNAL_SENDERS)?;
+        decode_extension::<Vec<ExternalSender>>(
+            &options.extensions,
+            ExtensionType::EXTERNAL_SENDERS,
+        )?;
         let key_pair = suite.generate_kem_key_pair()?;
         let leaf_node = new_leaf_node(
             &suite,
@@ -60,7 +65,11 @@ impl Group {
             },
             None,
         )?;
-        if let Some(t) = unmet_requirement(&leaf_node.capabilities, &options.extensions, required.as_ref()) {
+        if let Some(t) = unmet_requirement(
+            &leaf_node.capabilities,
+            &options.extensions,
+            required.as_ref(),
+        ) {
             return Err(GroupError::UnsupportedGroupExtension(t));
         }
         let mut tree = RatchetTree::new(leaf_node);
@@ -74,7 +83,8 @@ impl Group {
             extensions: options.extensions,
         };
         let epoch_secret = suite.random_secret()?;
-        let secrets = EpochSecrets::from_epoch_secret(&suite, &Rfc9420InitStep, epoch_secret.as_bytes())?;
+        let secrets =
+            EpochSecrets::from_epoch_secret(&suite, &Rfc9420InitStep, epoch_secret.as_bytes())?;
         let confirmation_tag = Mac(transcript::confirmation_tag(
             &suite,
             secrets.confirmation_key.as_bytes(),

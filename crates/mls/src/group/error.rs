@@ -81,7 +81,9 @@ pub enum GroupError {
         current: u64,
     },
     /// The handshake message uses a wire format the group's policy does not accept.
-    #[error("{content_type:?} sent as {wire_format:?} is not allowed by the group's wire-format policy")]
+    #[error(
+        "{content_type:?} sent as {wire_format:?} is not allowed by the group's wire-format policy"
+    )]
     WireFormatNotAllowed {
         /// The wire format of the message.
         wire_format: WireFormat,

@@ -31,7 +31,10 @@ pub const DEFAULT_LIFETIME_SECONDS: u64 = 90 * 24 * 3600;
 /// The capabilities a braid client advertises by default for `cipher_suite` and a
 /// credential of `credential_type`: `mls10`, that suite, no non-default extensions or
 /// proposals, and the `basic` and `x509` credential types (plus `credential_type`).
-pub fn default_capabilities(cipher_suite: CipherSuite, credential_type: CredentialType) -> Capabilities {
+pub fn default_capabilities(
+    cipher_suite: CipherSuite,
+    credential_type: CredentialType,
+) -> Capabilities {
     let mut credentials = vec![CredentialType::BASIC, CredentialType::X509];
     if !credentials.contains(&credential_type) {
         credentials.push(credential_type);
@@ -267,9 +270,9 @@ impl ValidatedKeyPackage {
         let capabilities = &leaf.capabilities;
         let credential_type = leaf.credential.credential_type();
         if !capabilities.credentials.contains(&credential_type) {
-            return Err(invalid_leaf(LeafNodeError::CredentialTypeNotInCapabilities(
-                credential_type,
-            )));
+            return Err(invalid_leaf(
+                LeafNodeError::CredentialTypeNotInCapabilities(credential_type),
+            ));
         }
         if let Some(t) = leaf
             .extensions
@@ -280,7 +283,12 @@ impl ValidatedKeyPackage {
         }
         let tbs = leaf.tbs(None)?.to_bytes();
         suite
-            .verify_with_label(&leaf.signature_key, LEAF_NODE_TBS_LABEL, &tbs, &leaf.signature)
+            .verify_with_label(
+                &leaf.signature_key,
+                LEAF_NODE_TBS_LABEL,
+                &tbs,
+                &leaf.signature,
+            )
             .map_err(|_| invalid_leaf(LeafNodeError::BadSignature))?;
         verify_key_package(&suite, &key_package)?;
         let reference = key_package.make_ref(&suite)?;

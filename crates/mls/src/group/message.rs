@@ -14,8 +14,9 @@ use super::commit::StagedCommit;
 use super::config::{HandshakeFormat, IncomingHandshake};
 use super::key_package::LeafNodeOptions;
 use super::proposals::{allowed_for_external_sender, check_standalone, QueuedProposal};
-use super::state::{EpochState, GroupStatus};
+use super::state::EpochState;
 use super::{GroupError, ProposalError};
+use crate::extensions::Extensions;
 use crate::group_context::{GroupContext, ProtocolVersion};
 use crate::messages::{
     AuthenticatedContent, Content, ContentType, FramedContent, GroupContextExtensions,
@@ -31,7 +32,6 @@ use crate::secret_tree::{PreparedKey, SecretTree};
 use crate::suite::Suite;
 use crate::tree::RatchetTree;
 use crate::tree_math::LeafIndex;
-use crate::extensions::Extensions;
 
 use super::key_package::new_leaf_node;
 use super::{Group, ValidatedKeyPackage};
@@ -190,9 +190,8 @@ impl Group {
         self.check_active()?;
         let suite = self.suite(provider)?;
         let sender = Sender::Member(self.own_leaf_index());
-        check_standalone(&suite, &self.epoch, &proposal, &sender).map_err(|error| {
-            GroupError::InvalidProposal { index: None, error }
-        })?;
+        check_standalone(&suite, &self.epoch, &proposal, &sender)
+            .map_err(|error| GroupError::InvalidProposal { index: None, error })?;
         let content = self.sign(
             &suite,
             self.handshake_wire_format(),
@@ -329,7 +328,9 @@ impl Group {
                     return Err(GroupError::WrongGroup);
                 }
                 if message.epoch < current && message.content_type == ContentType::Application {
-                    return self.open_past(&suite, &message).map(ProcessedMessage::Application);
+                    return self
+                        .open_past(&suite, &message)
+                        .map(ProcessedMessage::Application);
                 }
                 self.open_private(&suite, &message)?
             }
@@ -339,7 +340,11 @@ impl Group {
     }
 
     /// Checks the group and epoch of a handshake message and the wire-format policy.
-    fn check_handshake(&self, content: &FramedContent, wire_format: WireFormat) -> Result<(), GroupError> {
+    fn check_handshake(
+        &self,
+        content: &FramedContent,
+        wire_format: WireFormat,
+    ) -> Result<(), GroupError> {
         if content.group_id != self.group_id() {
             return Err(GroupError::WrongGroup);
         }
@@ -369,7 +374,11 @@ impl Group {
     }
 
     /// Unprotects a PublicMessage of the current epoch and verifies its signature (§6.2).
-    fn open_public(&self, suite: &Suite<'_>, message: PublicMessage) -> Result<Authenticated, GroupError> {
+    fn open_public(
+        &self,
+        suite: &Suite<'_>,
+        message: PublicMessage,
+    ) -> Result<Authenticated, GroupError> {
         self.check_handshake(&message.content, WireFormat::PUBLIC_MESSAGE)?;
         let epoch = &self.epoch;
         let content = unprotect_public(
@@ -384,7 +393,11 @@ impl Group {
     }
 
     /// Decrypts a PrivateMessage of the current epoch and verifies its signature (§6.3).
-    fn open_private(&self, suite: &Suite<'_>, message: &PrivateMessage) -> Result<Authenticated, GroupError> {
+    fn open_private(
+        &self,
+        suite: &Suite<'_>,
+        message: &PrivateMessage,
+    ) -> Result<Authenticated, GroupError> {
         if message.epoch != self.epoch() {
             return Err(GroupError::WrongEpoch {
                 message: message.epoch,
@@ -450,9 +463,7 @@ impl Group {
                 application(content, self.epoch()).map(ProcessedMessage::Application)
             }
             Content::Proposal(proposal) => {
-                if self.status != GroupStatus::Active {
-                    self.check_active()?;
-                }
+                self.check_active()?;
                 let sender = content.content.sender;
                 check_standalone(suite, &self.epoch, proposal, &sender)
                     .map_err(|error| GroupError::InvalidProposal { index: None, error })?;
@@ -486,7 +497,10 @@ impl Group {
 }
 
 /// The application message of authenticated application content.
-fn application(content: AuthenticatedContent, epoch: u64) -> Result<ApplicationMessage, GroupError> {
+fn application(
+    content: AuthenticatedContent,
+    epoch: u64,
+) -> Result<ApplicationMessage, GroupError> {
     let FramedContent {
         sender,
         authenticated_data,
@@ -531,7 +545,10 @@ fn decrypt_and_verify(
 
 /// The signature key that must have signed `content`, by sender type (§6.1), with the
 /// restrictions on what non-members may send.
-fn sender_signature_key(epoch: &EpochState, content: &AuthenticatedContent) -> Result<Vec<u8>, GroupError> {
+fn sender_signature_key(
+    epoch: &EpochState,
+    content: &AuthenticatedContent,
+) -> Result<Vec<u8>, GroupError> {
     let framed = &content.content;
     let not_allowed = || GroupError::SenderNotAllowed {
         sender: framed.sender,

@@ -8,6 +8,9 @@
 //! | §12.1 proposals, §12.2 list validation, §12.3 application | `proposals` |
 //! | §12.4.1 creating, §12.4.2 processing a Commit; staged and pending commits | `commit` |
 //! | §12.4.3 GroupInfo, Welcome, joining | `welcome` |
+//! | §12.4.3.2 external Commits, §12.1.8 external proposals | `external` |
+//! | §11.2 ReInit, §11.3 branching | `reinit` |
+//! | storage of the state | `persist` |
 //! | §6, §15 sending and receiving messages, past epochs | `message` |
 //! | §8.4 PSK values | `psk_store` |
 //! | policy (wire formats, windows, padding, lifetimes) | `config` |
@@ -23,10 +26,13 @@ mod commit;
 mod config;
 mod create;
 mod error;
+mod external;
 mod key_package;
 mod message;
+mod persist;
 mod proposals;
 mod psk_store;
+mod reinit;
 mod signer;
 mod state;
 mod welcome;
@@ -35,15 +41,22 @@ pub use commit::{CommitBundle, CommitOptions, StagedCommit};
 pub use config::{GroupConfig, HandshakeFormat, IncomingHandshake};
 pub use create::CreateOptions;
 pub use error::{GroupError, KeyPackageError, ProposalError, StateError};
+pub use external::{external_proposal, new_member_proposal, ExternalJoinOptions, GroupInfoOptions};
 pub use key_package::{
-    default_capabilities, default_lifetime, KeyPackageBundle, KeyPackageOptions,
-    LeafNodeOptions, ValidatedKeyPackage, DEFAULT_LIFETIME_SECONDS,
+    default_capabilities, default_lifetime, KeyPackageBundle, KeyPackageOptions, LeafNodeOptions,
+    ValidatedKeyPackage, DEFAULT_LIFETIME_SECONDS,
 };
 pub use message::{ApplicationMessage, ProcessedMessage, ProposalMessage};
 pub use proposals::{CommittedProposal, QueuedProposal};
 pub use psk_store::PskStore;
+pub use reinit::ResumeOptions;
 pub use signer::Signer;
 pub use state::Group;
-pub use welcome::{decrypt_group_info, decrypt_group_secrets, verify_group_info_signature, JoinOptions};
+pub use welcome::{
+    decrypt_group_info, decrypt_group_secrets, verify_group_info_signature, JoinOptions,
+};
 
 pub(crate) use commit::PendingCommit;
+
+#[cfg(test)]
+mod tests;

@@ -11,8 +11,8 @@ use super::{GroupError, ProposalError};
 use crate::extensions::{ExtensionType, Extensions};
 use crate::group_context::GroupContext;
 use crate::messages::{
-    Capabilities, ExternalSender, KeyPackage, LeafNode, MlsMessage, Proposal, ProposalRef, ProposalType,
-    ReInit, RequiredCapabilities, Sender,
+    Capabilities, ExternalSender, KeyPackage, LeafNode, MlsMessage, Proposal, ProposalRef,
+    ProposalType, ReInit, RequiredCapabilities, Sender,
 };
 use crate::psk::{PreSharedKeyId, Psk, ResumptionPskUsage};
 use crate::suite::Suite;
@@ -54,9 +54,7 @@ impl ProposalStore {
 
     /// The own proposal that `message` carried, if it is the echo of one.
     pub(crate) fn own_echo(&self, message: &MlsMessage) -> Option<&QueuedProposal> {
-        self.queue
-            .iter()
-            .find(|q| q.sent.as_ref() == Some(message))
+        self.queue.iter().find(|q| q.sent.as_ref() == Some(message))
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = &QueuedProposal> + '_ {
@@ -175,7 +173,11 @@ pub(crate) fn allowed_for_external_sender(proposal_type: ProposalType) -> bool {
 
 /// The checks of a PreSharedKey proposal on its own (§12.1.4): the nonce length and the
 /// usages reserved for ReInit and branching.
-fn check_psk(suite: &Suite<'_>, id: &PreSharedKeyId, mode: ResumptionMode) -> Result<(), ProposalError> {
+fn check_psk(
+    suite: &Suite<'_>,
+    id: &PreSharedKeyId,
+    mode: ResumptionMode,
+) -> Result<(), ProposalError> {
     if id.psk_nonce.len() != suite.hash_len() {
         return Err(ProposalError::BadPskNonce {
             expected: suite.hash_len(),
@@ -203,7 +205,9 @@ pub(crate) fn check_standalone(
     sender: &Sender,
 ) -> Result<(), ProposalError> {
     match proposal {
-        Proposal::ExternalInit(_) => Err(ProposalError::SenderNotAllowed(ProposalType::EXTERNAL_INIT)),
+        Proposal::ExternalInit(_) => {
+            Err(ProposalError::SenderNotAllowed(ProposalType::EXTERNAL_INIT))
+        }
         Proposal::Update(_) if !matches!(sender, Sender::Member(_)) => {
             Err(ProposalError::UpdateFromNonMember)
         }
@@ -276,7 +280,9 @@ pub(crate) fn apply_proposals(
     };
     let tree = &mut applied.tree;
     for (i, proposal) in proposals.iter().enumerate() {
-        if let (Proposal::Update(update), Sender::Member(leaf)) = (&proposal.proposal, proposal.sender) {
+        if let (Proposal::Update(update), Sender::Member(leaf)) =
+            (&proposal.proposal, proposal.sender)
+        {
             let leaf_node = &update.leaf_node;
             tree.validate_leaf_node(suite, leaf_node, LeafNodeUsage::Update(leaf), &leaf_context)
                 .map_err(|e| invalid(i, ProposalError::InvalidUpdate(e)))?;
@@ -305,8 +311,15 @@ pub(crate) fn apply_proposals(
     for (i, proposal) in proposals.iter().enumerate() {
         if let Proposal::Add(add) = &proposal.proposal {
             let key_package: &KeyPackage = &add.key_package;
-            validate_in_group(suite, tree, group_context, &extensions, key_package, &leaf_context)
-                .map_err(|e| invalid(i, ProposalError::InvalidKeyPackage(e)))?;
+            validate_in_group(
+                suite,
+                tree,
+                group_context,
+                &extensions,
+                key_package,
+                &leaf_context,
+            )
+            .map_err(|e| invalid(i, ProposalError::InvalidKeyPackage(e)))?;
             let leaf = tree
                 .add_leaf(key_package.leaf_node.clone())
                 .map_err(|e| invalid(i, ProposalError::Tree(e)))?;
@@ -357,7 +370,10 @@ fn check_list(
                 proposal_type,
                 ProposalType::EXTERNAL_INIT | ProposalType::REMOVE | ProposalType::PSK
             ) {
-                return Err(invalid(i, ProposalError::NotAllowedInExternalCommit(proposal_type)));
+                return Err(invalid(
+                    i,
+                    ProposalError::NotAllowedInExternalCommit(proposal_type),
+                ));
             }
         }
         match &proposal.proposal {
@@ -397,7 +413,10 @@ fn check_list(
             Proposal::ReInit(body) => {
                 reinit += 1;
                 if body.version < group_context.version {
-                    return Err(invalid(i, ProposalError::ReInitVersionDowngrade(body.version)));
+                    return Err(invalid(
+                        i,
+                        ProposalError::ReInitVersionDowngrade(body.version),
+                    ));
                 }
             }
             Proposal::ExternalInit(_) => {
@@ -424,7 +443,10 @@ fn check_list(
     }
     changed.sort_unstable();
     if let Some(pair) = changed.windows(2).find(|pair| pair[0].0 == pair[1].0) {
-        return Err(invalid(pair[1].1, ProposalError::DuplicateLeafChange(pair[1].0)));
+        return Err(invalid(
+            pair[1].1,
+            ProposalError::DuplicateLeafChange(pair[1].0),
+        ));
     }
     Ok(())
 }
@@ -439,7 +461,10 @@ fn check_members_support(
 ) -> Result<(), GroupError> {
     for (leaf, leaf_node) in tree.members() {
         if let Some(extension) = unmet_requirement(&leaf_node.capabilities, extensions, required) {
-            return Err(list_invalid(ProposalError::UnsupportedByMember { leaf, extension }));
+            return Err(list_invalid(ProposalError::UnsupportedByMember {
+                leaf,
+                extension,
+            }));
         }
     }
     Ok(())

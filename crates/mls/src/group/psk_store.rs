@@ -37,6 +37,11 @@ impl PskStore {
         self.resumption.insert((group_id.into(), epoch), psk);
     }
 
+    /// Removes the `resumption_psk` of epoch `epoch` of group `group_id`, returning it.
+    pub fn remove_resumption(&mut self, group_id: &[u8], epoch: u64) -> Option<Secret> {
+        self.resumption.remove(&(group_id.to_vec(), epoch))
+    }
+
     /// The value of `psk`, if known.
     pub fn get(&self, psk: &Psk) -> Option<&Secret> {
         match psk {

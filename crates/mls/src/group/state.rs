@@ -9,7 +9,6 @@
 
 use std::collections::VecDeque;
 
-use braid_codec::Encode;
 use braid_crypto::{CipherSuite, CryptoProvider, Secret};
 
 use super::config::GroupConfig;
@@ -19,9 +18,7 @@ use super::{GroupError, PendingCommit, Signer};
 use crate::extensions::ExtensionType;
 use crate::group_context::GroupContext;
 use crate::key_schedule::EpochSecrets;
-use crate::messages::{
-    ExternalSender, LeafNode, Mac, ProposalRef, RatchetTree as WireRatchetTree, ReInit,
-};
+use crate::messages::{ExternalSender, LeafNode, Mac, RatchetTree as WireRatchetTree, ReInit};
 use crate::psk::{PreSharedKeyId, Psk};
 use crate::secret_tree::SecretTree;
 use crate::suite::Suite;
@@ -69,7 +66,8 @@ impl EpochState {
             confirmation_tag.as_slice(),
         )?;
         let encryption_secret = std::mem::take(&mut secrets.encryption_secret);
-        let secret_tree = SecretTree::new(encryption_secret, tree.leaf_count(), config.secret_tree)?;
+        let secret_tree =
+            SecretTree::new(encryption_secret, tree.leaf_count(), config.secret_tree)?;
         Ok(Self {
             group_context,
             tree,
@@ -172,9 +170,13 @@ impl Group {
     }
 
     /// The suite of the group, bound to `provider`.
-    pub(crate) fn suite<'p>(&self, provider: &'p dyn CryptoProvider) -> Result<Suite<'p>, GroupError> {
+    pub(crate) fn suite<'p>(
+        &self,
+        provider: &'p dyn CryptoProvider,
+    ) -> Result<Suite<'p>, GroupError> {
         let cipher_suite = self.epoch.group_context.cipher_suite;
-        Suite::new(provider, cipher_suite).map_err(|_| GroupError::UnsupportedCipherSuite(cipher_suite))
+        Suite::new(provider, cipher_suite)
+            .map_err(|_| GroupError::UnsupportedCipherSuite(cipher_suite))
     }
 
     /// Fails unless the group can still send.
@@ -211,6 +213,11 @@ impl Group {
     /// The group's policy.
     pub fn config(&self) -> &GroupConfig {
         &self.config
+    }
+
+    /// Changes the group's policy. The out-of-order window applies from the next epoch on.
+    pub fn set_config(&mut self, config: GroupConfig) {
+        self.config = config;
     }
 
     /// This member's signing identity.
@@ -263,7 +270,10 @@ impl Group {
         length: usize,
     ) -> Result<Secret, GroupError> {
         let suite = self.suite(provider)?;
-        Ok(self.epoch.secrets.mls_exporter(&suite, label, context, length)?)
+        Ok(self
+            .epoch
+            .secrets
+            .mls_exporter(&suite, label, context, length)?)
     }
 
     /// The `resumption_psk` of `epoch`, if it is the current epoch or a retained past one
@@ -332,18 +342,10 @@ impl Group {
     /// of a retained epoch, or another group's resumption PSK that was added.
     pub(crate) fn psk_value(&self, id: &PreSharedKeyId) -> Option<&Secret> {
         match &id.psk {
-            Psk::Resumption(r) if r.psk_group_id == self.group_id() => self.resumption_psk(r.psk_epoch),
+            Psk::Resumption(r) if r.psk_group_id == self.group_id() => {
+                self.resumption_psk(r.psk_epoch)
+            }
             psk => self.psks.get(psk),
         }
-    }
-
-    /// The proposal with reference `reference` received this epoch.
-    pub(crate) fn queued_proposal(&self, reference: &ProposalRef) -> Option<&QueuedProposal> {
-        self.proposals.get(reference)
-    }
-
-    /// The encoding of the signed GroupContext of this epoch (for tests and tools).
-    pub fn group_context_bytes(&self) -> Vec<u8> {
-        self.epoch.group_context.to_bytes()
     }
 }

@@ -61,7 +61,12 @@ pub fn verify_group_info_signature(
 ) -> Result<(), GroupError> {
     let tbs = group_info.tbs().to_bytes();
     suite
-        .verify_with_label(signature_key, GROUP_INFO_TBS_LABEL, &tbs, &group_info.signature)
+        .verify_with_label(
+            signature_key,
+            GROUP_INFO_TBS_LABEL,
+            &tbs,
+            &group_info.signature,
+        )
         .map_err(|_| GroupError::BadGroupInfoSignature(group_info.signer))
 }
 
@@ -106,9 +111,15 @@ pub(crate) fn build_welcome(
         })
     };
     let secrets = if new_members.len() >= crate::tree::treekem::PARALLEL_MIN {
-        new_members.par_iter().map(seal).collect::<Result<Vec<_>, _>>()?
+        new_members
+            .par_iter()
+            .map(seal)
+            .collect::<Result<Vec<_>, _>>()?
     } else {
-        new_members.iter().map(seal).collect::<Result<Vec<_>, _>>()?
+        new_members
+            .iter()
+            .map(seal)
+            .collect::<Result<Vec<_>, _>>()?
     };
     Ok(Welcome {
         cipher_suite: suite.cipher_suite(),
@@ -204,7 +215,10 @@ fn resolve_welcome_psks<'a>(
     let mut values = Vec::with_capacity(psks.len());
     for id in psks {
         if let Psk::Resumption(r) = &id.psk {
-            if matches!(r.usage, ResumptionPskUsage::Reinit | ResumptionPskUsage::Branch) {
+            if matches!(
+                r.usage,
+                ResumptionPskUsage::Reinit | ResumptionPskUsage::Branch
+            ) {
                 if resumption.is_some() {
                     return Err(GroupError::InvalidResumption(
                         "more than one reinit or branch resumption psk",
@@ -255,9 +269,15 @@ impl Group {
         let psks = resolve_welcome_psks(&group_secrets.psks, &options)?;
         let psk_secret = psk_secret(
             &suite,
-            psks.values.iter().map(|(id, value)| (*id, value.as_bytes())),
+            psks.values
+                .iter()
+                .map(|(id, value)| (*id, value.as_bytes())),
         )?;
-        let joiner = JoinerSecret::new(&suite, group_secrets.joiner_secret.clone(), psk_secret.as_bytes())?;
+        let joiner = JoinerSecret::new(
+            &suite,
+            group_secrets.joiner_secret.clone(),
+            psk_secret.as_bytes(),
+        )?;
         let group_info = decrypt_group_info(&suite, welcome, &joiner)?;
         let group_context = &group_info.group_context;
         if group_context.cipher_suite != kp.cipher_suite {
@@ -269,12 +289,22 @@ impl Group {
         if group_context.version != ProtocolVersion::MLS10 {
             return Err(GroupError::UnsupportedVersion(group_context.version));
         }
-        if let Some(t) = unsupported_extension(&kp.leaf_node.capabilities, &group_context.extensions) {
+        if let Some(t) =
+            unsupported_extension(&kp.leaf_node.capabilities, &group_context.extensions)
+        {
             return Err(GroupError::UnsupportedGroupExtension(t));
         }
         let now = config.check_received_lifetimes.then_some(options.now);
-        let mut tree = verified_tree(&suite, &group_info, options.ratchet_tree, now, config.max_lifetime)?;
-        let own = tree.find_leaf(&kp.leaf_node).ok_or(GroupError::OwnLeafNotFound)?;
+        let mut tree = verified_tree(
+            &suite,
+            &group_info,
+            options.ratchet_tree,
+            now,
+            config.max_lifetime,
+        )?;
+        let own = tree
+            .find_leaf(&kp.leaf_node)
+            .ok_or(GroupError::OwnLeafNotFound)?;
         let mut private_keys = TreePrivateKeys::from_leaf_private_key(
             &suite,
             own,
@@ -282,9 +312,17 @@ impl Group {
         )?;
         private_keys.verify(&tree)?;
         if let Some(path_secret) = &group_secrets.path_secret {
-            let (own_node, signer_node) = own.node().zip(group_info.signer.node()).ok_or(GroupError::OwnLeafNotFound)?;
+            let (own_node, signer_node) = own
+                .node()
+                .zip(group_info.signer.node())
+                .ok_or(GroupError::OwnLeafNotFound)?;
             let ancestor = own_node.common_ancestor(signer_node);
-            private_keys.add_path_secret(&suite, &tree, ancestor, path_secret.path_secret.clone())?;
+            private_keys.add_path_secret(
+                &suite,
+                &tree,
+                ancestor,
+                path_secret.path_secret.clone(),
+            )?;
         }
         let secrets = joiner.epoch_secrets(&suite, &Rfc9420InitStep, &group_context.to_bytes())?;
         let confirmed = transcript::verify_confirmation_tag(
@@ -367,19 +405,23 @@ fn check_resumption(
     resumed_from: Option<&Group>,
 ) -> Result<(), GroupError> {
     if group_context.epoch != 1 {
-        return Err(GroupError::InvalidResumption("a resumed group must start in epoch 1"));
+        return Err(GroupError::InvalidResumption(
+            "a resumed group must start in epoch 1",
+        ));
     }
     let Psk::Resumption(psk) = &id.psk else {
         return Err(GroupError::InvalidResumption("not a resumption psk"));
     };
     let old = resumed_from
         .filter(|old| old.group_id() == psk.psk_group_id)
-        .ok_or(GroupError::InvalidResumption("the resumed group is needed to check it"))?;
+        .ok_or(GroupError::InvalidResumption(
+            "the resumed group is needed to check it",
+        ))?;
     match usage {
         ResumptionPskUsage::Reinit => {
-            let reinit = old
-                .pending_reinit()
-                .ok_or(GroupError::InvalidResumption("the old group's last commit has no reinit"))?;
+            let reinit = old.pending_reinit().ok_or(GroupError::InvalidResumption(
+                "the old group's last commit has no reinit",
+            ))?;
             let matches = reinit.group_id == group_context.group_id
                 && reinit.version == group_context.version
                 && reinit.cipher_suite == group_context.cipher_suite

@@ -151,7 +151,8 @@ pub struct UpdatePathParams<'a> {
     pub sender: LeafIndex,
     /// The committer's new leaf node: its `encryption_key`, `leaf_node_source` and
     /// `signature` are replaced; the rest (signature key, credential, capabilities,
-    /// extensions) is kept as given.
+    /// extensions) is kept as given. Whether those are acceptable (§7.3) is the caller's to
+    /// check.
     pub leaf_node: LeafNode,
     /// The private key of the leaf node's `signature_key`.
     pub signature_private_key: &'a [u8],
@@ -249,6 +250,7 @@ pub fn create_update_path(
     result
 }
 
+/// The part of [`create_update_path`] that changes the tree.
 fn create_and_merge(
     suite: &Suite<'_>,
     tree: &mut RatchetTree,
