@@ -122,8 +122,9 @@ pub fn run_file(path: &Path) -> FileReport {
     families::run(family, &value)
 }
 
-/// The `.json` files under `paths` (files are taken as given, folders searched recursively),
-/// sorted so the output is stable.
+/// The vector files under `paths`, sorted so the output is stable. Files named on the command
+/// line are taken as given; folders are searched recursively for files named like an official
+/// family (other JSON files there, such as interop scenario configs, are not test vectors).
 pub fn collect_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
@@ -139,7 +140,7 @@ fn collect_into(path: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
             .collect::<Result<_, _>>()?;
         entries.sort();
         for entry in entries {
-            if entry.is_dir() || entry.extension().is_some_and(|e| e == "json") {
+            if entry.is_dir() || Family::from_path(&entry).is_some() {
                 collect_into(&entry, files)?;
             }
         }

@@ -55,3 +55,26 @@ vector_tests! {
     passive_client_interop_reinit => "interop-passive/passive-client-reinit.json",
     passive_client_interop_welcome_join => "interop-passive/passive-client-welcome_join.json",
 }
+
+/// A folder walk picks up exactly the files named like an official family; a file named on the
+/// command line is taken as given (and reported as SKIP if it is not a family).
+#[test]
+fn folder_walk_collects_only_vector_families() {
+    let dir = std::env::temp_dir().join(format!("braid-kat-walk-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("nested")).unwrap();
+    for name in ["tree-math.json", "nested/passive-client-x.json", "config.json", "notes.txt"] {
+        std::fs::write(dir.join(name), "[]").unwrap();
+    }
+    let files = braid_kat::collect_files(&[dir.clone()]).unwrap();
+    let names: Vec<_> = files
+        .iter()
+        .map(|f| f.strip_prefix(&dir).unwrap().to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["nested/passive-client-x.json", "tree-math.json"]);
+
+    let explicit = braid_kat::collect_files(&[dir.join("config.json")]).unwrap();
+    assert_eq!(explicit, [dir.join("config.json")]);
+    let report = braid_kat::run_file(&explicit[0]);
+    assert!(matches!(report, braid_kat::FileReport::Skipped(_)));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -234,7 +234,7 @@ fn guarded_nonce(key: &KeyAndNonce, reuse_guard: [u8; 4]) -> Vec<u8> {
 }
 
 /// The secret-tree ratchet a content type is encrypted under (§9.1).
-fn ratchet_for(content_type: ContentType) -> RatchetType {
+pub(crate) fn ratchet_for(content_type: ContentType) -> RatchetType {
     match content_type {
         ContentType::Application => RatchetType::Application,
         ContentType::Proposal | ContentType::Commit => RatchetType::Handshake,
@@ -262,7 +262,7 @@ pub fn protect_private(
 
     let (generation, key) = secret_tree.next_key(suite, leaf_index, ratchet_for(content_type))?;
     let framed = &content.content;
-    let mut message = PrivateMessage {
+    let message = PrivateMessage {
         group_id: framed.group_id.clone(),
         epoch: framed.epoch,
         content_type,
@@ -275,18 +275,40 @@ pub fn protect_private(
     framed.content.encode_body(&mut plaintext);
     content.auth.encode(&mut plaintext);
     plaintext.resize(plaintext.len() + padding, 0);
-    message.ciphertext = suite.aead_seal(
-        key.key.as_bytes(),
-        &guarded_nonce(&key, reuse_guard),
-        &message.content_aad().to_bytes(),
-        &plaintext,
-    )?;
-
     let sender_data = SenderData {
         leaf_index,
         generation,
         reuse_guard,
     };
+    seal_private(
+        suite,
+        message,
+        &sender_data,
+        &key,
+        &plaintext,
+        sender_data_secret,
+    )
+}
+
+/// The last step of [`protect_private`]: encrypts `plaintext` (an encoded
+/// `PrivateMessageContent` with its padding) under the content `key` of the generation in
+/// `sender_data` (§6.3.1), then `sender_data` under the sender-data key (§6.3.2), into
+/// `message`, whose `group_id`, `epoch`, `content_type` and `authenticated_data` are set.
+/// Nothing checks that the plaintext is well formed, so tests can encrypt any bytes.
+pub fn seal_private(
+    suite: &Suite<'_>,
+    mut message: PrivateMessage,
+    sender_data: &SenderData,
+    key: &KeyAndNonce,
+    plaintext: &[u8],
+    sender_data_secret: &[u8],
+) -> Result<PrivateMessage, ProtectionError> {
+    message.ciphertext = suite.aead_seal(
+        key.key.as_bytes(),
+        &guarded_nonce(key, sender_data.reuse_guard),
+        &message.content_aad().to_bytes(),
+        plaintext,
+    )?;
     let sender_key = sender_data_key_and_nonce(suite, sender_data_secret, &message.ciphertext)?;
     message.encrypted_sender_data = suite.aead_seal(
         sender_key.key.as_bytes(),

@@ -4,6 +4,8 @@
 
 use braid_codec::{codec_enum, codec_struct, Decode, Encode, Error, Reader};
 
+use super::GroupError;
+use crate::messages::MlsMessage;
 use crate::secret_tree::SecretTreeConfig;
 
 /// How this member sends its proposals and commits (§6: handshake messages SHOULD be
@@ -60,7 +62,24 @@ pub struct GroupConfig {
     /// Whether Welcomes carry the tree in a `ratchet_tree` extension (§12.4.3.3); otherwise
     /// joiners need the tree out of band.
     pub ratchet_tree_in_welcome: bool,
+    /// The largest encoded `MLSMessage` accepted, checked before decoding by
+    /// [`GroupConfig::decode_message`] and [`Group::process_message_bytes`]. Decoding and
+    /// processing cost at most linear time and memory in the message's size, so this bounds
+    /// both.
+    ///
+    /// [`Group::process_message_bytes`]: super::Group::process_message_bytes
+    pub max_message_size: u32,
+    /// The most proposals stored for the next Commit (received and sent, §12.1); further
+    /// proposal messages are rejected until a Commit clears the store.
+    pub max_pending_proposals: u16,
 }
+
+/// [`GroupConfig::max_message_size`] by default: 16 MiB, room for a Commit adding thousands
+/// of members by value.
+pub const DEFAULT_MAX_MESSAGE_SIZE: u32 = 16 << 20;
+
+/// [`GroupConfig::max_pending_proposals`] by default.
+pub const DEFAULT_MAX_PENDING_PROPOSALS: u16 = 1024;
 
 impl Default for GroupConfig {
     fn default() -> Self {
@@ -74,6 +93,8 @@ impl Default for GroupConfig {
             max_lifetime: None,
             check_received_lifetimes: true,
             ratchet_tree_in_welcome: true,
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            max_pending_proposals: DEFAULT_MAX_PENDING_PROPOSALS,
         }
     }
 }
@@ -88,6 +109,19 @@ impl GroupConfig {
                 (block - len % block) % block
             }
         }
+    }
+
+    /// Decodes an `MLSMessage` from untrusted bytes, refusing more than
+    /// [`max_message_size`](Self::max_message_size) bytes before reading any of them.
+    pub fn decode_message(&self, bytes: &[u8]) -> Result<MlsMessage, GroupError> {
+        let max = self.max_message_size;
+        if u32::try_from(bytes.len()).map_or(true, |size| size > max) {
+            return Err(GroupError::MessageTooLarge {
+                size: bytes.len(),
+                max,
+            });
+        }
+        Ok(MlsMessage::from_bytes(bytes)?)
     }
 }
 
@@ -117,6 +151,8 @@ impl Encode for GroupConfig {
         self.max_lifetime.encode(out);
         u8::from(self.check_received_lifetimes).encode(out);
         u8::from(self.ratchet_tree_in_welcome).encode(out);
+        self.max_message_size.encode(out);
+        self.max_pending_proposals.encode(out);
     }
 }
 
@@ -132,12 +168,15 @@ pub(crate) fn decode_bool(reader: &mut Reader<'_>, what: &'static str) -> Result
     }
 }
 
+/// Decodes the configuration as the last value of its reader: the resource limits, added
+/// after the first release of the state format, take their defaults when a stored state ends
+/// before them.
 impl Decode for GroupConfig {
     fn decode(reader: &mut Reader<'_>) -> Result<Self, Error> {
         let outgoing_handshake = HandshakeFormat::decode(reader)?;
         let incoming_handshake = IncomingHandshake::decode(reader)?;
         let tree = StoredSecretTreeConfig::decode(reader)?;
-        Ok(Self {
+        let mut config = Self {
             outgoing_handshake,
             incoming_handshake,
             secret_tree: SecretTreeConfig {
@@ -150,7 +189,13 @@ impl Decode for GroupConfig {
             max_lifetime: Option::decode(reader)?,
             check_received_lifetimes: decode_bool(reader, "check_received_lifetimes")?,
             ratchet_tree_in_welcome: decode_bool(reader, "ratchet_tree_in_welcome")?,
-        })
+            ..Self::default()
+        };
+        if !reader.is_empty() {
+            config.max_message_size = u32::decode(reader)?;
+            config.max_pending_proposals = u16::decode(reader)?;
+        }
+        Ok(config)
     }
 }
 
@@ -172,7 +217,42 @@ mod tests {
         assert_eq!(config.padding_for(32), 0);
         assert_eq!(GroupConfig::default().padding_for(5), 0);
         let mut bytes = config.to_bytes();
-        *bytes.last_mut().unwrap() = 2;
+        let flag = bytes.len() - 7;
+        bytes[flag] = 2;
         assert!(GroupConfig::from_bytes(&bytes).is_err());
+    }
+
+    #[test]
+    fn limits_round_trip_and_default_when_absent() {
+        let config = GroupConfig {
+            max_message_size: 1000,
+            max_pending_proposals: 3,
+            ..GroupConfig::default()
+        };
+        let bytes = config.to_bytes();
+        assert_eq!(GroupConfig::from_bytes(&bytes).unwrap(), config);
+        // A state written before the limits existed ends after `ratchet_tree_in_welcome`.
+        let old = GroupConfig::from_bytes(&bytes[..bytes.len() - 6]).unwrap();
+        assert_eq!(old.max_message_size, DEFAULT_MAX_MESSAGE_SIZE);
+        assert_eq!(old.max_pending_proposals, DEFAULT_MAX_PENDING_PROPOSALS);
+        // Half a limit is an error.
+        assert!(GroupConfig::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn oversized_messages_are_refused_before_decoding() {
+        let config = GroupConfig {
+            max_message_size: 8,
+            ..GroupConfig::default()
+        };
+        assert_eq!(
+            config.decode_message(&[0xff; 9]).unwrap_err(),
+            GroupError::MessageTooLarge { size: 9, max: 8 }
+        );
+        // At the limit the bytes are decoded (and these are not a message).
+        assert!(matches!(
+            config.decode_message(&[0xff; 8]).unwrap_err(),
+            GroupError::Codec(_)
+        ));
     }
 }

@@ -180,6 +180,23 @@ pub enum GroupError {
     /// A stored group state cannot be read.
     #[error("stored state: {0}")]
     State(#[from] StateError),
+    /// An encoded message is larger than the group's
+    /// [`max_message_size`](super::GroupConfig::max_message_size); it was not decoded.
+    #[error("message of {size} bytes exceeds the limit of {max}")]
+    MessageTooLarge {
+        /// The message's size in bytes.
+        size: usize,
+        /// The configured limit.
+        max: u32,
+    },
+    /// The group already stores
+    /// [`max_pending_proposals`](super::GroupConfig::max_pending_proposals) proposals; a
+    /// Commit must clear them before more are accepted.
+    #[error("{max} proposals are pending already")]
+    TooManyProposals {
+        /// The configured limit.
+        max: u16,
+    },
 }
 
 /// The rules of §12.1 (single proposals) and §12.2 (proposal lists) a Commit or proposal can

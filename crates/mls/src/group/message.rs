@@ -188,6 +188,7 @@ impl Group {
         update_private_key: Option<Secret>,
     ) -> Result<MlsMessage, GroupError> {
         self.check_active()?;
+        self.check_proposal_room()?;
         let suite = self.suite(provider)?;
         let sender = Sender::Member(self.own_leaf_index());
         check_standalone(&suite, &self.epoch, &proposal, &sender)
@@ -294,6 +295,30 @@ impl Group {
     }
 
     // ----- receiving --------------------------------------------------------------------
+
+    /// Fails if the proposal store is full (see [`GroupConfig::max_pending_proposals`]).
+    ///
+    /// [`GroupConfig::max_pending_proposals`]: super::GroupConfig::max_pending_proposals
+    fn check_proposal_room(&self) -> Result<(), GroupError> {
+        let max = self.config.max_pending_proposals;
+        if self.proposals.len() >= usize::from(max) {
+            return Err(GroupError::TooManyProposals { max });
+        }
+        Ok(())
+    }
+
+    /// Decodes an incoming `MLSMessage` of at most the configured
+    /// [`max_message_size`](super::GroupConfig::max_message_size) bytes and processes it
+    /// ([`Group::process_message`]). The entry point for bytes from the network.
+    pub fn process_message_bytes(
+        &mut self,
+        provider: &dyn CryptoProvider,
+        bytes: &[u8],
+        now: u64,
+    ) -> Result<ProcessedMessage, GroupError> {
+        let message = self.config.decode_message(bytes)?;
+        self.process_message(provider, message, now)
+    }
 
     /// Processes an incoming message of this group (§6, §12).
     ///
@@ -464,6 +489,7 @@ impl Group {
             }
             Content::Proposal(proposal) => {
                 self.check_active()?;
+                self.check_proposal_room()?;
                 let sender = content.content.sender;
                 check_standalone(suite, &self.epoch, proposal, &sender)
                     .map_err(|error| GroupError::InvalidProposal { index: None, error })?;

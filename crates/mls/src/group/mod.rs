@@ -35,10 +35,15 @@ mod psk_store;
 mod reinit;
 mod signer;
 mod state;
+#[cfg(any(test, feature = "test-utils"))]
+mod testing;
 mod welcome;
 
 pub use commit::{CommitBundle, CommitOptions, StagedCommit};
-pub use config::{GroupConfig, HandshakeFormat, IncomingHandshake};
+pub use config::{
+    GroupConfig, HandshakeFormat, IncomingHandshake, DEFAULT_MAX_MESSAGE_SIZE,
+    DEFAULT_MAX_PENDING_PROPOSALS,
+};
 pub use create::CreateOptions;
 pub use error::{GroupError, KeyPackageError, ProposalError, StateError};
 pub use external::{external_proposal, new_member_proposal, ExternalJoinOptions, GroupInfoOptions};

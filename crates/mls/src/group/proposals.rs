@@ -69,6 +69,10 @@ impl ProposalStore {
         self.queue.is_empty()
     }
 
+    pub(crate) fn len(&self) -> usize {
+        self.queue.len()
+    }
+
     pub(crate) fn from_vec(queue: Vec<QueuedProposal>) -> Self {
         Self { queue }
     }

@@ -110,15 +110,18 @@ fn add(key_package: crate::messages::KeyPackage) -> Proposal {
 /// A PublicMessage from `group`'s member with any content, a correct signature and
 /// membership tag, and (for commits) the confirmation tag `tag`.
 fn forge(group: &mut Group, content: Content, tag: Mac) -> MlsMessage {
-    let suite = group.suite(provider()).unwrap();
-    let is_commit = matches!(content, Content::Commit(_));
-    let mut signed = group
-        .sign(&suite, WireFormat::PUBLIC_MESSAGE, content, Vec::new())
-        .unwrap();
-    if is_commit {
-        signed.auth.confirmation_tag = Some(tag);
-    }
-    group.protect(&suite, signed).unwrap()
+    let tag = matches!(content, Content::Commit(_)).then_some(tag);
+    let framed = FramedContent {
+        group_id: group.group_id().to_vec(),
+        epoch: group.epoch(),
+        sender: Sender::Member(group.own_leaf_index()),
+        authenticated_data: Vec::new(),
+        content,
+    };
+    let signer = group.signer.clone();
+    group
+        .forge_message(provider(), &signer, WireFormat::PUBLIC_MESSAGE, framed, tag)
+        .unwrap()
 }
 
 fn commit_of(proposals: Vec<Proposal>) -> Content {

@@ -1,16 +1,18 @@
 //! Tree hashes (RFC 9420 §7.8) and parent hashes (§7.9), with the per-node tree-hash cache.
 //!
-//! The cache holds `Nh` bytes per node in one flat buffer and a validity flag per node.
-//! Changing a node invalidates it and its ancestors, so the invalid nodes always form a union
-//! of paths up to the root, and recomputing after k changed leaves costs O(k log N) hashes.
-//! Extending the tree adds invalid nodes; truncating drops the right half and keeps the left
-//! subtree's hashes, which do not depend on the tree's size.
+//! The cache holds, per node, a validity flag and `Nh` bytes, in a chunked copy-on-write
+//! array shared between copies of the tree. Changing a node invalidates it and its
+//! ancestors, so the invalid nodes always form a union of paths up to the root, and
+//! recomputing after k changed leaves costs O(k log N) hashes. Extending the tree adds invalid
+//! nodes; truncating drops the right half and keeps the left subtree's hashes, which do not
+//! depend on the tree's size.
 
 use std::collections::hash_map::{Entry, HashMap};
 
 use braid_codec::{encode_vector, Encode};
 use braid_crypto::CryptoError;
 
+use super::chunked::Chunked;
 use super::{leaf_range, slot, RatchetTree, TreeError};
 use crate::messages::LeafNodeSource;
 use crate::suite::Suite;
@@ -20,76 +22,85 @@ use crate::tree_math::{LeafIndex, NodeIndex};
 const LEAF: u8 = 1;
 const PARENT: u8 = 2;
 
-/// The cached tree hash of every node.
-#[derive(Clone, Default)]
+/// The cached tree hash of every node: row `i` is node `i`'s validity flag (1 when valid)
+/// followed by its hash.
+#[derive(Clone)]
 pub(super) struct HashCache {
-    /// `Nh` of the suite the hashes were computed with (0 before the first computation).
-    hash_len: usize,
-    /// `hash_len` bytes per node, in node order.
-    bytes: Vec<u8>,
-    valid: Vec<bool>,
+    rows: Chunked<u8>,
+}
+
+impl Default for HashCache {
+    /// An empty cache for hashes of unknown length (set by the first computation).
+    fn default() -> Self {
+        Self {
+            rows: Chunked::new(1, 0),
+        }
+    }
 }
 
 impl std::fmt::Debug for HashCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let valid = self.valid.iter().filter(|v| **v).count();
-        write!(f, "HashCache({valid} of {} nodes valid)", self.valid.len())
+        let valid = (0..self.rows.len())
+            .filter(|&i| self.rows.row(i).is_some_and(|row| row[0] == 1))
+            .count();
+        write!(f, "HashCache({valid} of {} nodes valid)", self.rows.len())
     }
 }
 
 impl HashCache {
+    /// `Nh` of the hashes held (0 before the first computation).
+    fn hash_len(&self) -> usize {
+        self.rows.row_len() - 1
+    }
+
     /// Resizes to `width` nodes; new nodes are invalid, kept nodes keep their hashes.
     pub(super) fn resize(&mut self, width: usize) {
-        self.valid.resize(width, false);
-        self.bytes.resize(width * self.hash_len, 0);
+        self.rows.resize(width);
     }
 
     pub(super) fn invalidate(&mut self, node: NodeIndex) {
-        if let Some(valid) = self.valid.get_mut(node.0 as usize) {
-            *valid = false;
+        let i = node.0 as usize;
+        // Test first, so that a chunk shared with another tree is copied only if it changes.
+        if self.rows.row(i).is_some_and(|row| row[0] == 1) {
+            if let Some(row) = self.rows.row_mut(i) {
+                row[0] = 0;
+            }
         }
     }
 
     /// Drops every cached hash.
     pub(super) fn clear(&mut self) {
-        self.valid.fill(false);
+        self.rows.reset();
     }
 
     /// Switches to hashes of `hash_len` bytes, dropping the cache if that changes the size.
     fn prepare(&mut self, hash_len: usize) {
-        if self.hash_len != hash_len {
-            self.hash_len = hash_len;
-            self.bytes = vec![0; self.valid.len() * hash_len];
-            self.valid.fill(false);
+        if self.hash_len() != hash_len {
+            let width = self.rows.len();
+            self.rows = Chunked::new(1 + hash_len, 0);
+            self.rows.resize(width);
         }
     }
 
     pub(super) fn get(&self, node: NodeIndex) -> Option<&[u8]> {
-        let i = node.0 as usize;
-        if *self.valid.get(i)? {
-            self.bytes.get(i * self.hash_len..(i + 1) * self.hash_len)
-        } else {
-            None
+        match self.rows.row(node.0 as usize)? {
+            [1, hash @ ..] => Some(hash),
+            _ => None,
         }
     }
 
     fn set(&mut self, node: NodeIndex, hash: &[u8]) -> Result<(), TreeError> {
-        let i = node.0 as usize;
-        if hash.len() != self.hash_len {
+        if hash.len() != self.hash_len() {
             return Err(CryptoError::InvalidLength {
                 what: "tree hash",
-                expected: self.hash_len,
+                expected: self.hash_len(),
                 actual: hash.len(),
             }
             .into());
         }
-        if let (Some(target), Some(valid)) = (
-            self.bytes
-                .get_mut(i * self.hash_len..(i + 1) * self.hash_len),
-            self.valid.get_mut(i),
-        ) {
+        if let Some([valid, target @ ..]) = self.rows.row_mut(node.0 as usize) {
             target.copy_from_slice(hash);
-            *valid = true;
+            *valid = 1;
         }
         Ok(())
     }

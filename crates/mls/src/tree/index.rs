@@ -7,41 +7,62 @@
 //! match is confirmed against the key stored in the tree; two different keys with the same
 //! fingerprint (which needs a 2^-64 accident, as the fingerprint key is random per tree) are
 //! kept exactly in a small overflow map, so the index is never wrong.
+//!
+//! The fingerprints are kept sorted and split by their leading bits into shared shards of
+//! about [`SHARD_TARGET`] entries, so copying the index (with the tree) copies one pointer per
+//! shard and a change copies one shard.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+use std::hash::{BuildHasher, Hasher, RandomState};
+use std::sync::Arc;
 
 use crate::messages::{CredentialType, LeafNode};
 
-/// A hasher for keys that already are uniformly distributed 64-bit fingerprints.
-#[derive(Default)]
-struct Passthrough(u64);
-
-impl Hasher for Passthrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
-        }
-    }
-
-    fn write_u64(&mut self, value: u64) {
-        self.0 = value;
-    }
-}
+/// The average number of entries per shard the key maps aim for: they split their shards
+/// when the average exceeds twice this, and merge them when it falls below half (tiny in
+/// unit tests, so that small trees split and merge shards).
+const SHARD_TARGET: usize = if cfg!(test) { 2 } else { 64 };
 
 /// Public keys → the id (node or leaf index) of the one slot holding each.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(super) struct KeyMap {
-    fingerprints: HashMap<u64, u32, BuildHasherDefault<Passthrough>>,
+    /// `(fingerprint, id)` in fingerprint order, in `2^bits` shards: shard `s` holds the
+    /// fingerprints whose leading `bits` bits are `s`.
+    shards: Vec<Arc<Vec<(u64, u32)>>>,
+    bits: u32,
+    /// The number of entries in `shards`.
+    len: usize,
     /// Keys whose fingerprint was already taken by another key when they were inserted.
     overflow: HashMap<Vec<u8>, u32>,
 }
 
+impl Default for KeyMap {
+    fn default() -> Self {
+        Self {
+            shards: vec![Arc::default()],
+            bits: 0,
+            len: 0,
+            overflow: HashMap::new(),
+        }
+    }
+}
+
 impl KeyMap {
+    /// The shard that holds `fingerprint`.
+    fn shard(&self, fingerprint: u64) -> usize {
+        fingerprint.checked_shr(64 - self.bits).unwrap_or(0) as usize
+    }
+
+    /// The position of `fingerprint` in its shard (`Ok`) or where it would go (`Err`).
+    fn find(&self, fingerprint: u64) -> (usize, Result<usize, usize>) {
+        let s = self.shard(fingerprint);
+        let position = self
+            .shards
+            .get(s)
+            .map_or(Err(0), |shard| shard.binary_search_by_key(&fingerprint, |e| e.0));
+        (s, position)
+    }
+
     /// The id holding `key`. `key_at` returns the key stored at an id.
     pub(super) fn get<'t>(
         &self,
@@ -49,7 +70,8 @@ impl KeyMap {
         key: &[u8],
         key_at: impl Fn(u32) -> Option<&'t [u8]>,
     ) -> Option<u32> {
-        if let Some(&id) = self.fingerprints.get(&fingerprint) {
+        if let (s, Ok(at)) = self.find(fingerprint) {
+            let id = self.shards.get(s)?.get(at)?.1;
             if key_at(id) == Some(key) {
                 return Some(id);
             }
@@ -63,27 +85,69 @@ impl KeyMap {
 
     /// Records that `id` holds `key`, which no id holds yet (the caller checked with `get`).
     pub(super) fn insert(&mut self, fingerprint: u64, key: &[u8], id: u32) {
-        match self.fingerprints.entry(fingerprint) {
-            std::collections::hash_map::Entry::Vacant(entry) => {
-                entry.insert(id);
-            }
-            std::collections::hash_map::Entry::Occupied(_) => {
+        match self.find(fingerprint) {
+            (_, Ok(_)) => {
                 self.overflow.insert(key.to_vec(), id);
+            }
+            (s, Err(at)) => {
+                if let Some(shard) = self.shards.get_mut(s) {
+                    Arc::make_mut(shard).insert(at, (fingerprint, id));
+                    self.len += 1;
+                }
+                if self.len > 2 * SHARD_TARGET * self.shards.len() {
+                    self.split();
+                }
             }
         }
     }
 
     /// Forgets that `id` holds `key`.
     pub(super) fn remove(&mut self, fingerprint: u64, key: &[u8], id: u32) {
-        if self.fingerprints.get(&fingerprint) == Some(&id) {
-            self.fingerprints.remove(&fingerprint);
-        } else if !self.overflow.is_empty() {
+        if let (s, Ok(at)) = self.find(fingerprint) {
+            if let Some(shard) = self
+                .shards
+                .get_mut(s)
+                .filter(|shard| shard.get(at).is_some_and(|e| e.1 == id))
+            {
+                Arc::make_mut(shard).remove(at);
+                self.len -= 1;
+                if self.bits > 0 && 2 * self.len < SHARD_TARGET * self.shards.len() {
+                    self.merge();
+                }
+                return;
+            }
+        }
+        if !self.overflow.is_empty() {
             self.overflow.remove(key);
         }
     }
 
     pub(super) fn len(&self) -> usize {
-        self.fingerprints.len() + self.overflow.len()
+        self.len + self.overflow.len()
+    }
+
+    /// Doubles the shards: each splits on the next bit of its fingerprints.
+    fn split(&mut self) {
+        let next_bit = 1u64 << (63 - self.bits);
+        self.shards = self
+            .shards
+            .iter()
+            .flat_map(|shard| {
+                let (low, high) = shard.split_at(shard.partition_point(|e| e.0 & next_bit == 0));
+                [Arc::new(low.to_vec()), Arc::new(high.to_vec())]
+            })
+            .collect();
+        self.bits += 1;
+    }
+
+    /// Halves the shards: each pair that differs in the last bit becomes one.
+    fn merge(&mut self) {
+        self.shards = self
+            .shards
+            .chunks(2)
+            .map(|pair| Arc::new(pair.iter().flat_map(|s| s.iter().copied()).collect()))
+            .collect();
+        self.bits -= 1;
     }
 }
 
@@ -196,6 +260,37 @@ mod tests {
         assert_eq!(map.get(7, keys[1], key_at), None);
         assert_eq!(map.get(7, keys[2], key_at), Some(2));
         assert_eq!(map.len(), 1);
+    }
+
+    #[test]
+    fn shards_split_and_merge_without_losing_entries() {
+        let state = RandomState::new();
+        let fingerprint = |id: u32| state.hash_one(id);
+        let keys: Vec<[u8; 4]> = (0..2000u32).map(u32::to_be_bytes).collect();
+        let key = |id: u32| keys[id as usize];
+        let key_at = |id: u32| keys.get(id as usize).map(|k| &k[..]);
+        let mut map = KeyMap::default();
+        for id in 0..2000 {
+            map.insert(fingerprint(id), &key(id), id);
+        }
+        assert!(map.bits >= 3, "{} shards for 2000 entries", map.shards.len());
+        let copy = map.clone();
+        for id in 0..1990 {
+            map.remove(fingerprint(id), &key(id), id);
+        }
+        assert_eq!(map.bits, 0);
+        assert_eq!(map.len(), 10);
+        for id in 0..2000 {
+            let expected = (id >= 1990).then_some(id);
+            assert_eq!(map.get(fingerprint(id), &key(id), key_at), expected);
+            // The copy taken before the removals is unchanged.
+            assert_eq!(copy.get(fingerprint(id), &key(id), key_at), Some(id));
+        }
+        // Every shard holds exactly the fingerprints of its prefix, in order.
+        for (s, shard) in copy.shards.iter().enumerate() {
+            assert!(shard.windows(2).all(|w| w[0].0 < w[1].0));
+            assert!(shard.iter().all(|e| copy.shard(e.0) == s));
+        }
     }
 
     #[test]

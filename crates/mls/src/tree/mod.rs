@@ -49,7 +49,15 @@
 //! Errors never leave a half-applied change behind for the checks done up front (keys,
 //! indices, path length); a failure of the crypto provider in the middle of an operation can,
 //! so callers apply a Commit to a copy of the tree, as group states are values anyway.
+//!
+//! # Copies
+//!
+//! Copying a tree is cheap: the node arrays and the tree-hash cache are chunked copy-on-write
+//! arrays of shared nodes, and the key indexes are sharded the same way, so a copy costs
+//! O(N / 64) pointer copies and the changes of a Commit then copy O(log N) chunks. Dropping
+//! a copy frees only what it does not share.
 
+mod chunked;
 mod error;
 mod hash;
 mod index;
@@ -60,6 +68,8 @@ pub mod treekem;
 #[cfg(test)]
 mod tests;
 
+use std::sync::Arc;
+
 use braid_codec::{encode_vector, Encode};
 
 use crate::messages::{HpkePublicKey, LeafNode, LeafNodeSource, Node, NodeType, ParentNode};
@@ -69,6 +79,7 @@ use crate::tree_math::{self, LeafIndex, NodeIndex, MAX_LEAVES};
 pub use error::{LeafNodeError, TreeError, UnmergedLeafProblem};
 pub use validation::{LeafNodeUsage, LeafValidationContext};
 
+use chunked::Chunked;
 use hash::HashCache;
 use index::TreeIndex;
 
@@ -96,23 +107,49 @@ struct SubtreeCounts {
     leaves: u32,
 }
 
+/// The parent node `2k+1` (shared between copies of the tree) and the counts of its subtree.
+#[derive(Debug, Clone, Default)]
+struct ParentSlot {
+    node: Option<Arc<ParentNode>>,
+    counts: SubtreeCounts,
+}
+
+impl PartialEq for ParentSlot {
+    /// Slots are equal when their nodes are; the counts follow from the nodes.
+    fn eq(&self, other: &Self) -> bool {
+        self.node == other.node
+    }
+}
+
 /// The public ratchet tree of a group; see the [module documentation](self).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RatchetTree {
-    /// `leaves[i]` is leaf `i` (node `2i`); the length is the leaf count, a power of two.
-    leaves: Vec<Option<LeafNode>>,
-    /// `parents[k]` is node `2k+1`; one fewer than the leaves.
-    parents: Vec<Option<ParentNode>>,
-    /// `counts[k]` describes the subtree of node `2k+1`.
-    counts: Vec<SubtreeCounts>,
+    /// Leaf `i` (node `2i`) at row `i`; the length is the leaf count, a power of two.
+    leaves: Chunked<Option<Arc<LeafNode>>>,
+    /// Node `2k+1` at row `k`; one fewer than the leaves.
+    parents: Chunked<ParentSlot>,
     hashes: HashCache,
     index: TreeIndex,
+}
+
+impl std::fmt::Debug for RatchetTree {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RatchetTree")
+            .field("leaves", &self.leaves.iter().collect::<Vec<_>>())
+            .field(
+                "parents",
+                &self.parents.iter().map(|p| &p.node).collect::<Vec<_>>(),
+            )
+            .field("hashes", &self.hashes)
+            .field("index", &self.index)
+            .finish()
+    }
 }
 
 impl PartialEq for RatchetTree {
     /// Trees are equal when their nodes are; caches do not matter.
     fn eq(&self, other: &Self) -> bool {
-        self.leaves == other.leaves && self.parents == other.parents
+        self.leaves.same_elements(&other.leaves) && self.parents.same_elements(&other.parents)
     }
 }
 
@@ -140,16 +177,23 @@ fn leaf_range(node: NodeIndex) -> (u32, u32) {
 impl RatchetTree {
     /// A one-member tree holding the group creator's leaf (§11).
     pub fn new(creator: LeafNode) -> Self {
+        let mut tree = Self::blank(1);
+        tree.index_leaf(LeafIndex(0), &creator);
+        tree.put_leaf(LeafIndex(0), Some(Arc::new(creator)));
+        tree
+    }
+
+    /// A tree of `leaf_count` leaves, all blank, with empty indexes.
+    fn blank(leaf_count: usize) -> Self {
         let mut tree = Self {
-            leaves: vec![None],
-            parents: Vec::new(),
-            counts: Vec::new(),
+            leaves: Chunked::new(1, None),
+            parents: Chunked::new(1, ParentSlot::default()),
             hashes: HashCache::default(),
             index: TreeIndex::default(),
         };
-        tree.hashes.resize(1);
-        tree.index_leaf(LeafIndex(0), &creator);
-        tree.leaves[0] = Some(creator);
+        tree.leaves.resize(leaf_count);
+        tree.parents.resize(leaf_count - 1);
+        tree.hashes.resize(2 * leaf_count - 1);
         tree
     }
 
@@ -177,7 +221,7 @@ impl RatchetTree {
 
     /// The leaf node at `leaf`, or `None` if it is blank or outside the tree.
     pub fn leaf(&self, leaf: LeafIndex) -> Option<&LeafNode> {
-        self.leaves.get(leaf.0 as usize)?.as_ref()
+        self.leaves.get(leaf.0 as usize)?.as_deref()
     }
 
     /// The parent node at `node`, or `None` if it is blank, a leaf or outside the tree.
@@ -185,7 +229,7 @@ impl RatchetTree {
         if node.is_leaf() {
             return None;
         }
-        self.parents.get(slot(node))?.as_ref()
+        self.parents.get(slot(node))?.node.as_deref()
     }
 
     /// Whether `node` is blank (nodes outside the tree count as blank).
@@ -193,7 +237,7 @@ impl RatchetTree {
         if node.is_leaf() {
             self.leaves.get(slot(node)).is_none_or(Option::is_none)
         } else {
-            self.parents.get(slot(node)).is_none_or(Option::is_none)
+            self.parents.get(slot(node)).is_none_or(|p| p.node.is_none())
         }
     }
 
@@ -202,22 +246,24 @@ impl RatchetTree {
         self.leaves
             .iter()
             .enumerate()
-            .filter_map(|(i, leaf)| Some((LeafIndex(i as u32), leaf.as_ref()?)))
+            .filter_map(|(i, leaf)| Some((LeafIndex(i as u32), leaf.as_deref()?)))
     }
 
     /// The HPKE encryption key of a non-blank node.
     pub fn encryption_key(&self, node: NodeIndex) -> Option<&HpkePublicKey> {
-        encryption_key_at(&self.leaves, &self.parents, node.0)
+        match node.leaf() {
+            Some(leaf) => self.leaf(leaf).map(|l| &l.encryption_key),
+            None => self.parent(node).map(|p| &p.encryption_key),
+        }
     }
 
     /// The node whose `encryption_key` is `key`, in O(1).
     pub fn find_encryption_key(&self, key: &[u8]) -> Option<NodeIndex> {
         let fingerprint = self.index.fingerprint(key);
-        let (leaves, parents) = (&self.leaves, &self.parents);
         self.index
             .encryption
             .get(fingerprint, key, |id| {
-                encryption_key_at(leaves, parents, id).map(|k| k.as_slice())
+                self.encryption_key(NodeIndex(id)).map(|k| k.as_slice())
             })
             .map(NodeIndex)
     }
@@ -225,10 +271,11 @@ impl RatchetTree {
     /// The leaf whose `signature_key` is `key`, in O(1).
     pub fn find_signature_key(&self, key: &[u8]) -> Option<LeafIndex> {
         let fingerprint = self.index.fingerprint(key);
-        let leaves = &self.leaves;
         self.index
             .signature
-            .get(fingerprint, key, |id| signature_key_at(leaves, id))
+            .get(fingerprint, key, |id| {
+                self.leaf(LeafIndex(id)).map(|l| l.signature_key.as_slice())
+            })
             .map(LeafIndex)
     }
 
@@ -259,20 +306,70 @@ impl RatchetTree {
                 leaves: present,
             }
         } else {
-            self.counts.get(slot(node)).copied().unwrap_or_default()
+            self.parents
+                .get(slot(node))
+                .map(|p| p.counts)
+                .unwrap_or_default()
         }
+    }
+
+    /// Replaces leaf `leaf` (in range) and returns what was there.
+    fn put_leaf(&mut self, leaf: LeafIndex, node: Option<Arc<LeafNode>>) -> Option<Arc<LeafNode>> {
+        let i = leaf.0 as usize;
+        if node.is_none() && self.leaves.get(i)?.is_none() {
+            // Nothing to change: leave the chunk shared.
+            return None;
+        }
+        std::mem::replace(self.leaves.get_mut(i)?, node)
+    }
+
+    /// Replaces the parent node `node` (in range) and returns what was there.
+    fn put_parent(
+        &mut self,
+        node: NodeIndex,
+        parent: Option<Arc<ParentNode>>,
+    ) -> Option<Arc<ParentNode>> {
+        let k = slot(node);
+        if parent.is_none() && self.parents.get(k)?.node.is_none() {
+            return None;
+        }
+        std::mem::replace(&mut self.parents.get_mut(k)?.node, parent)
+    }
+
+    /// Leaf `leaf`, shared.
+    fn shared_leaf(&self, leaf: LeafIndex) -> Option<Arc<LeafNode>> {
+        self.leaves.get(leaf.0 as usize)?.clone()
+    }
+
+    /// The parent node `node`, shared.
+    fn shared_parent(&self, node: NodeIndex) -> Option<Arc<ParentNode>> {
+        if node.is_leaf() {
+            return None;
+        }
+        self.parents.get(slot(node))?.node.clone()
+    }
+
+    /// The parent node `node`, writable (copied first if another tree shares it).
+    fn parent_mut(&mut self, node: NodeIndex) -> Option<&mut ParentNode> {
+        self.parents
+            .get_mut(slot(node))?
+            .node
+            .as_mut()
+            .map(Arc::make_mut)
     }
 
     /// Recomputes the counts of a parent node from its children.
     fn recount(&mut self, node: NodeIndex) {
         if let (Some(left), Some(right)) = (node.left(), node.right()) {
             let (l, r) = (self.subtree_counts(left), self.subtree_counts(right));
-            let own = u32::from(!self.is_blank(node));
-            if let Some(counts) = self.counts.get_mut(slot(node)) {
-                *counts = SubtreeCounts {
-                    nodes: own + l.nodes + r.nodes,
-                    leaves: l.leaves + r.leaves,
-                };
+            let counts = SubtreeCounts {
+                nodes: u32::from(!self.is_blank(node)) + l.nodes + r.nodes,
+                leaves: l.leaves + r.leaves,
+            };
+            if self.subtree_counts(node) != counts {
+                if let Some(slot) = self.parents.get_mut(slot(node)) {
+                    slot.counts = counts;
+                }
             }
         }
     }
@@ -372,14 +469,15 @@ impl RatchetTree {
         }
         let node = leaf_node_index(leaf);
         for ancestor in node.direct_path(self.leaf_count()).into_iter().flatten() {
-            if let Some(Some(parent)) = self.parents.get_mut(slot(ancestor)) {
-                if let Err(at) = parent.unmerged_leaves.binary_search(&leaf) {
-                    parent.unmerged_leaves.insert(at, leaf);
-                }
+            let missing = self
+                .parent(ancestor)
+                .and_then(|parent| parent.unmerged_leaves.binary_search(&leaf).err());
+            if let (Some(at), Some(parent)) = (missing, self.parent_mut(ancestor)) {
+                parent.unmerged_leaves.insert(at, leaf);
             }
         }
         self.index_leaf(leaf, &leaf_node);
-        self.leaves[leaf.0 as usize] = Some(leaf_node);
+        self.put_leaf(leaf, Some(Arc::new(leaf_node)));
         self.refresh_path(node);
         Ok(leaf)
     }
@@ -398,14 +496,16 @@ impl RatchetTree {
     pub fn remove_leaf(&mut self, leaf: LeafIndex) -> Result<LeafNode, TreeError> {
         self.member(leaf)?;
         self.blank_direct_path(leaf)?;
-        let removed = self.leaves[leaf.0 as usize].take();
+        let removed = self.put_leaf(leaf, None);
         let node = leaf_node_index(leaf);
         if let Some(removed) = &removed {
             self.unindex_leaf(leaf, removed);
         }
         self.refresh_path(node);
         self.truncate();
-        removed.ok_or(TreeError::BlankLeaf(leaf))
+        removed
+            .map(Arc::unwrap_or_clone)
+            .ok_or(TreeError::BlankLeaf(leaf))
     }
 
     /// Replaces the leaf node of the member at `leaf`, leaving the rest of the tree as is.
@@ -414,11 +514,11 @@ impl RatchetTree {
     pub fn set_leaf(&mut self, leaf: LeafIndex, leaf_node: LeafNode) -> Result<(), TreeError> {
         self.member(leaf)?;
         self.check_leaf_keys(leaf, &leaf_node)?;
-        if let Some(old) = self.leaves[leaf.0 as usize].take() {
+        if let Some(old) = self.put_leaf(leaf, None) {
             self.unindex_leaf(leaf, &old);
         }
         self.index_leaf(leaf, &leaf_node);
-        self.leaves[leaf.0 as usize] = Some(leaf_node);
+        self.put_leaf(leaf, Some(Arc::new(leaf_node)));
         self.refresh_path(leaf_node_index(leaf));
         Ok(())
     }
@@ -433,7 +533,7 @@ impl RatchetTree {
         }
         let node = leaf_node_index(leaf);
         for ancestor in node.direct_path(self.leaf_count()).into_iter().flatten() {
-            if let Some(old) = self.parents.get_mut(slot(ancestor)).and_then(Option::take) {
+            if let Some(old) = self.put_parent(ancestor, None) {
                 self.unindex_encryption_key(ancestor, &old.encryption_key);
             }
         }
@@ -465,9 +565,8 @@ impl RatchetTree {
         if n as u64 >= u64::from(MAX_LEAVES) {
             return Err(TreeError::TreeFull);
         }
-        self.leaves.resize(2 * n, None);
-        self.parents.resize(2 * n - 1, None);
-        self.counts.resize(2 * n - 1, SubtreeCounts::default());
+        self.leaves.resize(2 * n);
+        self.parents.resize(2 * n - 1);
         self.hashes.resize(4 * n - 1);
         let root = self.root();
         self.recount(root);
@@ -495,9 +594,8 @@ impl RatchetTree {
                 }
             }
             let half = self.leaves.len() / 2;
-            self.leaves.truncate(half);
-            self.parents.truncate(half - 1);
-            self.counts.truncate(half - 1);
+            self.leaves.resize(half);
+            self.parents.resize(half - 1);
             self.hashes.resize(2 * half - 1);
         }
     }
@@ -604,17 +702,20 @@ impl RatchetTree {
         self.blank_direct_path(sender)?;
         for (step, key) in path.iter().zip(path_keys) {
             self.index_encryption_key(step.node, key);
-            self.parents[slot(step.node)] = Some(ParentNode {
-                encryption_key: key.clone(),
-                parent_hash: Vec::new(),
-                unmerged_leaves: Vec::new(),
-            });
+            self.put_parent(
+                step.node,
+                Some(Arc::new(ParentNode {
+                    encryption_key: key.clone(),
+                    parent_hash: Vec::new(),
+                    unmerged_leaves: Vec::new(),
+                })),
+            );
         }
         self.refresh_path(leaf_node_index(sender));
         // From the root down: each node's parent_hash is the parent hash of the node above.
         let mut above = Vec::new();
         for step in path.iter().rev() {
-            if let Some(Some(parent)) = self.parents.get_mut(slot(step.node)) {
+            if let Some(parent) = self.parent_mut(step.node) {
                 parent.parent_hash = above;
             }
             above = self.parent_hash(suite, step.node, step.copath_child)?;
@@ -660,21 +761,17 @@ impl RatchetTree {
         // The smallest full tree with at least `nodes.len()` nodes.
         let leaf_count = tree_math::leaf_count_for(nodes.len().div_ceil(2) as u32)
             .ok_or(TreeError::TooLarge(nodes.len()))?;
-        let n = leaf_count as usize;
-        let mut tree = Self {
-            leaves: Vec::with_capacity(n),
-            parents: Vec::with_capacity(n - 1),
-            counts: vec![SubtreeCounts::default(); n - 1],
-            hashes: HashCache::default(),
-            index: TreeIndex::default(),
-        };
+        let mut tree = Self::blank(leaf_count as usize);
         for (i, node) in nodes.into_iter().enumerate() {
             let position = NodeIndex(i as u32);
             match (position.is_leaf(), node) {
-                (true, Some(Node::Leaf(leaf))) => tree.leaves.push(Some(leaf)),
-                (false, Some(Node::Parent(parent))) => tree.parents.push(Some(parent)),
-                (true, None) => tree.leaves.push(None),
-                (false, None) => tree.parents.push(None),
+                (true, Some(Node::Leaf(leaf))) => {
+                    tree.put_leaf(LeafIndex(position.0 >> 1), Some(Arc::new(leaf)));
+                }
+                (false, Some(Node::Parent(parent))) => {
+                    tree.put_parent(position, Some(Arc::new(parent)));
+                }
+                (_, None) => {}
                 (is_leaf, Some(node)) => {
                     let name = |t: NodeType| {
                         if t == NodeType::Leaf {
@@ -691,9 +788,6 @@ impl RatchetTree {
                 }
             }
         }
-        tree.leaves.resize(n, None);
-        tree.parents.resize(n - 1, None);
-        tree.hashes.resize(2 * n - 1);
         tree.recount_subtree(tree.root());
         tree.build_index()?;
         Ok(tree)
@@ -752,59 +846,30 @@ impl RatchetTree {
     fn build_index(&mut self) -> Result<(), TreeError> {
         for id in 0..self.node_width() {
             let node = NodeIndex(id);
-            let Some(key) = self.encryption_key(node) else {
-                continue;
-            };
-            if let Some(first) = self.find_encryption_key(key) {
-                return Err(TreeError::DuplicateEncryptionKey {
-                    first,
-                    second: node,
-                });
-            }
-            let key = key.clone();
-            self.index_encryption_key(node, &key);
-            if let Some(leaf) = node.leaf() {
-                let Some(leaf_node) = self.leaves[leaf.0 as usize].take() else {
-                    continue;
-                };
-                if let Some(first) = self.find_signature_key(&leaf_node.signature_key) {
-                    return Err(TreeError::DuplicateSignatureKey {
-                        first,
-                        second: leaf,
-                    });
+            match node.leaf() {
+                Some(leaf) => {
+                    let Some(leaf_node) = self.shared_leaf(leaf) else {
+                        continue;
+                    };
+                    self.check_leaf_keys(leaf, &leaf_node)?;
+                    self.index_leaf(leaf, &leaf_node);
                 }
-                let fingerprint = self.index.fingerprint(&leaf_node.signature_key);
-                self.index
-                    .signature
-                    .insert(fingerprint, &leaf_node.signature_key, leaf.0);
-                self.index.add_member(&leaf_node);
-                self.leaves[leaf.0 as usize] = Some(leaf_node);
+                None => {
+                    let Some(parent) = self.shared_parent(node) else {
+                        continue;
+                    };
+                    if let Some(first) = self.find_encryption_key(&parent.encryption_key) {
+                        return Err(TreeError::DuplicateEncryptionKey {
+                            first,
+                            second: node,
+                        });
+                    }
+                    self.index_encryption_key(node, &parent.encryption_key);
+                }
             }
         }
         Ok(())
     }
-}
-
-/// The encryption key stored at node `id`.
-fn encryption_key_at<'t>(
-    leaves: &'t [Option<LeafNode>],
-    parents: &'t [Option<ParentNode>],
-    id: u32,
-) -> Option<&'t HpkePublicKey> {
-    let node = NodeIndex(id);
-    if node.is_leaf() {
-        leaves.get(slot(node))?.as_ref().map(|l| &l.encryption_key)
-    } else {
-        parents.get(slot(node))?.as_ref().map(|p| &p.encryption_key)
-    }
-}
-
-/// The signature key stored at leaf `id`.
-fn signature_key_at(leaves: &[Option<LeafNode>], id: u32) -> Option<&[u8]> {
-    leaves
-        .get(id as usize)?
-        .as_ref()
-        .map(|l| l.signature_key.as_slice())
 }
 
 /// The tree's `ratchet_tree` extension body (`optional<Node> ratchet_tree<V>`), written

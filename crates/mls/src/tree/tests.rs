@@ -1135,9 +1135,12 @@ proptest! {
     fn caches_match_from_scratch(ops in proptest::collection::vec(op(), 1..48)) {
         let suite = suite();
         let mut tree = RatchetTree::new(fake_leaf(0, key_package_source()));
+        // Every operation changes a copy, as a group does; the earlier trees must not change.
+        let mut history = Vec::new();
         let mut next = 1u32;
         for op in ops {
             next += 1;
+            history.push((tree.clone(), wire_nodes(&tree)));
             match op {
                 Op::Add => {
                     tree.add_leaf(fake_leaf(next, key_package_source())).unwrap();
@@ -1181,6 +1184,19 @@ proptest! {
             }
             for (leaf, node) in tree.members() {
                 prop_assert_eq!(tree.find_signature_key(&node.signature_key), Some(leaf));
+            }
+        }
+        for (mut old, nodes) in history {
+            prop_assert_eq!(wire_nodes(&old), nodes.clone());
+            let expected = reference_tree_hash(&suite, &nodes, old.root());
+            prop_assert_eq!(old.tree_hash(&suite).unwrap(), expected);
+            for i in 0..old.node_width() {
+                if let Some(key) = old.encryption_key(NodeIndex(i)) {
+                    prop_assert_eq!(old.find_encryption_key(key), Some(NodeIndex(i)));
+                }
+            }
+            for (leaf, node) in old.members() {
+                prop_assert_eq!(old.find_signature_key(&node.signature_key), Some(leaf));
             }
         }
     }

@@ -238,13 +238,11 @@ impl RatchetTree {
         &self,
         check: impl Fn(LeafIndex, &LeafNode) -> Result<(), LeafNodeError> + Sync,
     ) -> Result<(), TreeError> {
-        let failure = self
-            .leaves
+        let members: Vec<(LeafIndex, &LeafNode)> = self.members().collect();
+        let failure = members
             .par_iter()
-            .enumerate()
             .with_min_len(16)
-            .filter_map(|(i, leaf_node)| Some((LeafIndex(i as u32), leaf_node.as_ref()?)))
-            .find_map_first(|(leaf, leaf_node)| check(leaf, leaf_node).err().map(|e| (leaf, e)));
+            .find_map_first(|&(leaf, leaf_node)| check(leaf, leaf_node).err().map(|e| (leaf, e)));
         match failure {
             None => Ok(()),
             Some((leaf, LeafNodeError::BadSignature)) => Err(TreeError::BadLeafSignature { leaf }),
@@ -261,7 +259,7 @@ impl RatchetTree {
             self.parents
                 .iter()
                 .enumerate()
-                .filter_map(|(k, p)| Some((NodeIndex(2 * k as u32 + 1), p.as_ref()?)))
+                .filter_map(|(k, p)| Some((NodeIndex(2 * k as u32 + 1), p.node.as_deref()?)))
         };
         // Sortedness first, so the binary searches below can trust every list.
         for (node, parent) in parents() {

@@ -8,9 +8,11 @@
 //! This is an `impl RatchetTree` block of the TreeKEM module: it reaches into the tree's
 //! storage and indexes, which only the tree module and its children can.
 
+use std::sync::Arc;
+
 use super::TreeKemError;
 use crate::messages::{LeafNode, ParentNode};
-use crate::tree::{leaf_node_index, slot, RatchetTree, TreeError};
+use crate::tree::{leaf_node_index, RatchetTree, TreeError};
 use crate::tree_math::{LeafIndex, NodeIndex};
 
 /// A copy of one leaf and of every node of its direct path, taken by
@@ -20,9 +22,9 @@ pub struct PathSnapshot {
     leaf: LeafIndex,
     /// The tree's leaf count when the snapshot was taken: restoring needs the same shape.
     leaf_count: u32,
-    leaf_node: Option<LeafNode>,
+    leaf_node: Option<Arc<LeafNode>>,
     /// The direct path's nodes, from the leaf's parent up to the root.
-    parents: Vec<(NodeIndex, Option<ParentNode>)>,
+    parents: Vec<(NodeIndex, Option<Arc<ParentNode>>)>,
 }
 
 impl PathSnapshot {
@@ -41,12 +43,12 @@ impl RatchetTree {
             .direct_path(n)
             .into_iter()
             .flatten()
-            .map(|p| (p, self.parent(p).cloned()))
+            .map(|p| (p, self.shared_parent(p)))
             .collect();
         Ok(PathSnapshot {
             leaf,
             leaf_count: n,
-            leaf_node: self.leaf(leaf).cloned(),
+            leaf_node: self.shared_leaf(leaf),
             parents,
         })
     }
@@ -90,11 +92,11 @@ impl RatchetTree {
             }
         }
         // Forget every key of the current path, then index the saved ones.
-        if let Some(current) = self.leaves.get_mut(slot(leaf_node)).and_then(Option::take) {
+        if let Some(current) = self.put_leaf(snapshot.leaf, None) {
             self.unindex_leaf(snapshot.leaf, &current);
         }
         for (node, _) in &snapshot.parents {
-            if let Some(current) = self.parents.get_mut(slot(*node)).and_then(Option::take) {
+            if let Some(current) = self.put_parent(*node, None) {
                 self.unindex_encryption_key(*node, &current.encryption_key);
             }
         }
@@ -102,15 +104,11 @@ impl RatchetTree {
             if let Some(parent) = &saved {
                 self.index_encryption_key(node, &parent.encryption_key);
             }
-            if let Some(entry) = self.parents.get_mut(slot(node)) {
-                *entry = saved;
-            }
+            self.put_parent(node, saved);
         }
         if let Some(saved) = snapshot.leaf_node {
             self.index_leaf(snapshot.leaf, &saved);
-            if let Some(entry) = self.leaves.get_mut(slot(leaf_node)) {
-                *entry = Some(saved);
-            }
+            self.put_leaf(snapshot.leaf, Some(saved));
         }
         self.refresh_path(leaf_node);
         Ok(())
@@ -128,9 +126,7 @@ impl RatchetTree {
         let node = self.leaf_node_checked(leaf)?;
         self.check_leaf_keys(leaf, &leaf_node)?;
         self.index_leaf(leaf, &leaf_node);
-        if let Some(entry) = self.leaves.get_mut(slot(node)) {
-            *entry = Some(leaf_node);
-        }
+        self.put_leaf(leaf, Some(Arc::new(leaf_node)));
         self.refresh_path(node);
         Ok(())
     }
