@@ -9,6 +9,7 @@
 //! Types implement [`Encode`] and [`Decode`]; [`codec_struct!`] writes both for a struct whose
 //! fields are encoded one after another in declaration order. Decoding never panics and never
 //! allocates more than the input's length.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -81,7 +82,7 @@ pub fn encode_vector(out: &mut Vec<u8>, body: impl FnOnce(&mut Vec<u8>)) {
     let len = out.len() - start;
     let mut header = [0u8; 4];
     let n = varint::write_varint_into(len as u64, &mut header);
-    out.splice(start..start, header[..n].iter().copied());
+    out.splice(start..start, header.into_iter().take(n));
 }
 
 macro_rules! int_codec {
@@ -114,7 +115,10 @@ impl Encode for u8 {
 
 impl Decode for u8 {
     fn decode(reader: &mut Reader<'_>) -> Result<Self, Error> {
-        Ok(reader.take(1)?[0])
+        reader.take(1)?.first().copied().ok_or(Error::UnexpectedEnd {
+            needed: 1,
+            available: 0,
+        })
     }
     fn decode_items(reader: &mut Reader<'_>) -> Result<Vec<Self>, Error> {
         Ok(reader.take(reader.remaining())?.to_vec())

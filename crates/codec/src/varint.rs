@@ -20,7 +20,7 @@ pub fn write_varint(value: u64, out: &mut Vec<u8>) -> Result<(), Error> {
     varint_len(value)?;
     let mut buf = [0u8; 4];
     let n = write_varint_into(value, &mut buf);
-    out.extend_from_slice(&buf[..n]);
+    out.extend(buf.iter().take(n));
     Ok(())
 }
 
@@ -60,8 +60,8 @@ pub fn read_varint(reader: &mut Reader<'_>) -> Result<u64, Error> {
         _ => return Err(Error::InvalidVarintPrefix),
     };
     let bytes = reader.take(len)?;
-    let mut value = u64::from(bytes[0] & 0x3f);
-    for byte in &bytes[1..] {
+    let mut value = u64::from(first & 0x3f);
+    for byte in bytes.iter().skip(1) {
         value = (value << 8) | u64::from(*byte);
     }
     if varint_len(value)? != len {

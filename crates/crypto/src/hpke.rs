@@ -9,6 +9,9 @@
 //!   [`Context`] with `Seal`, `Open` (§5.2) and `Export` (§5.3).
 //! * [`seal_base`] / [`open_base`] / [`send_export`] / [`receive_export`]: the single-shot APIs
 //!   (§6).
+//! * [`PreparedInfo`], [`setup_base_s_prepared`], [`seal_base_prepared`]: the same for many
+//!   recipients of one `info`, whose `info_hash` (§5.1) is computed once instead of per
+//!   recipient (a Welcome's `info` holds the whole encrypted GroupInfo).
 
 use zeroize::Zeroizing;
 
@@ -120,6 +123,45 @@ pub struct Context<'p> {
     exporter_secret: Secret,
 }
 
+/// The part of `KeySchedule(mode_base, shared_secret, info, "", "")` (RFC 9180 §5.1) that
+/// depends only on the suite and `info`: `key_schedule_context = concat(mode, psk_id_hash,
+/// info_hash)`.
+///
+/// Preparing it once and setting up many contexts with it ([`setup_base_s_prepared`],
+/// [`seal_base_prepared`]) hashes `info` once however many recipients there are; the results
+/// are exactly those of the unprepared functions with the same `info`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedInfo {
+    suite: HpkeSuite,
+    key_schedule_context: Vec<u8>,
+}
+
+impl PreparedInfo {
+    /// Computes `psk_id_hash` and `info_hash` of `info` for `suite` (base mode: empty PSK and
+    /// PSK id).
+    pub fn new(provider: &dyn CryptoProvider, suite: HpkeSuite, info: &[u8]) -> Result<Self> {
+        let kdf = suite.kdf;
+        let nh = kdf.output_len().ok_or(CryptoError::UnsupportedKdf(kdf))?;
+        let suite_id = suite.suite_id();
+        // Base mode: psk = psk_id = "" (VerifyPSKInputs holds trivially).
+        let psk_id_hash = labeled_extract(provider, kdf, &suite_id, b"", b"psk_id_hash", b"")?;
+        let info_hash = labeled_extract(provider, kdf, &suite_id, b"", b"info_hash", info)?;
+        let mut key_schedule_context = Vec::with_capacity(1 + 2 * nh);
+        key_schedule_context.push(MODE_BASE);
+        key_schedule_context.extend_from_slice(psk_id_hash.as_bytes());
+        key_schedule_context.extend_from_slice(info_hash.as_bytes());
+        Ok(Self {
+            suite,
+            key_schedule_context,
+        })
+    }
+
+    /// The suite the info was prepared for.
+    pub fn suite(&self) -> HpkeSuite {
+        self.suite
+    }
+}
+
 impl<'p> Context<'p> {
     /// `KeySchedule(mode_base, shared_secret, info, "", "")` (RFC 9180 §5.1).
     pub fn key_schedule(
@@ -128,6 +170,18 @@ impl<'p> Context<'p> {
         shared_secret: &[u8],
         info: &[u8],
     ) -> Result<Self> {
+        let prepared = PreparedInfo::new(provider, suite, info)?;
+        Self::key_schedule_prepared(provider, &prepared, shared_secret)
+    }
+
+    /// `KeySchedule(mode_base, shared_secret, info, "", "")` (RFC 9180 §5.1) with the
+    /// `info` of `prepared`.
+    pub fn key_schedule_prepared(
+        provider: &'p dyn CryptoProvider,
+        prepared: &PreparedInfo,
+        shared_secret: &[u8],
+    ) -> Result<Self> {
+        let suite = prepared.suite;
         let kdf = suite.kdf;
         let nh = kdf.output_len().ok_or(CryptoError::UnsupportedKdf(kdf))?;
         let nk = suite
@@ -139,15 +193,6 @@ impl<'p> Context<'p> {
             .nonce_len()
             .ok_or(CryptoError::UnsupportedAead(suite.aead))?;
         let suite_id = suite.suite_id();
-
-        // Base mode: psk = psk_id = "" (VerifyPSKInputs holds trivially).
-        let psk_id_hash = labeled_extract(provider, kdf, &suite_id, b"", b"psk_id_hash", b"")?;
-        let info_hash = labeled_extract(provider, kdf, &suite_id, b"", b"info_hash", info)?;
-        let mut key_schedule_context = Vec::with_capacity(1 + 2 * nh);
-        key_schedule_context.push(MODE_BASE);
-        key_schedule_context.extend_from_slice(psk_id_hash.as_bytes());
-        key_schedule_context.extend_from_slice(info_hash.as_bytes());
-
         let secret = labeled_extract(provider, kdf, &suite_id, shared_secret, b"secret", b"")?;
         let expand = |label: &[u8], len: usize| {
             labeled_expand(
@@ -156,7 +201,7 @@ impl<'p> Context<'p> {
                 &suite_id,
                 secret.as_bytes(),
                 label,
-                &key_schedule_context,
+                &prepared.key_schedule_context,
                 len,
             )
         };
@@ -281,8 +326,18 @@ pub fn setup_base_s<'p>(
     pk_r: &[u8],
     info: &[u8],
 ) -> Result<(Vec<u8>, Context<'p>)> {
-    let kem_output = provider.kem_encap(suite.kem, pk_r)?;
-    let ctx = Context::key_schedule(provider, suite, kem_output.shared_secret.as_bytes(), info)?;
+    setup_base_s_prepared(provider, &PreparedInfo::new(provider, suite, info)?, pk_r)
+}
+
+/// `SetupBaseS(pkR, info)` (RFC 9180 §5.1.1) with the `info` of `prepared`.
+pub fn setup_base_s_prepared<'p>(
+    provider: &'p dyn CryptoProvider,
+    prepared: &PreparedInfo,
+    pk_r: &[u8],
+) -> Result<(Vec<u8>, Context<'p>)> {
+    let kem_output = provider.kem_encap(prepared.suite.kem, pk_r)?;
+    let ctx =
+        Context::key_schedule_prepared(provider, prepared, kem_output.shared_secret.as_bytes())?;
     Ok((kem_output.enc, ctx))
 }
 
@@ -325,7 +380,20 @@ pub fn seal_base(
     aad: &[u8],
     pt: &[u8],
 ) -> Result<(Vec<u8>, Vec<u8>)> {
-    let (enc, mut ctx) = setup_base_s(provider, suite, pk_r, info)?;
+    let prepared = PreparedInfo::new(provider, suite, info)?;
+    seal_base_prepared(provider, &prepared, pk_r, aad, pt)
+}
+
+/// Single-shot `SealBase(pkR, info, aad, pt)` (RFC 9180 §6.1) with the `info` of `prepared`:
+/// returns `(enc, ct)`.
+pub fn seal_base_prepared(
+    provider: &dyn CryptoProvider,
+    prepared: &PreparedInfo,
+    pk_r: &[u8],
+    aad: &[u8],
+    pt: &[u8],
+) -> Result<(Vec<u8>, Vec<u8>)> {
+    let (enc, mut ctx) = setup_base_s_prepared(provider, prepared, pk_r)?;
     let ct = ctx.seal(aad, pt)?;
     Ok((enc, ct))
 }

@@ -3,9 +3,18 @@ use std::fmt;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-/// Secret bytes: zeroized on drop, never printed, compared in constant time.
-#[derive(Clone, Default, PartialEq, Eq)]
+/// Secret bytes: zeroized on drop, never printed, compared in constant time (`==` too).
+#[derive(Clone, Default)]
 pub struct Secret(Zeroizing<Vec<u8>>);
+
+/// Constant-time: `==` on secrets must not leak where two values first differ.
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.ct_eq(other.as_bytes())
+    }
+}
+
+impl Eq for Secret {}
 
 impl Secret {
     /// Wraps `bytes`, taking ownership so no other copy stays behind.
@@ -59,5 +68,20 @@ impl From<Vec<u8>> for Secret {
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Secret(<redacted, {} bytes>)", self.0.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equality_compares_length_and_bytes() {
+        let a = Secret::from_slice(&[1, 2, 3]);
+        assert_eq!(a, Secret::new(vec![1, 2, 3]));
+        assert_ne!(a, Secret::from_slice(&[1, 2, 4]));
+        assert_ne!(a, Secret::from_slice(&[1, 2]));
+        assert_eq!(Secret::default(), Secret::zero(0));
+        assert!(a.ct_eq(&[1, 2, 3]) && !a.ct_eq(&[1, 2, 3, 4]));
     }
 }

@@ -56,7 +56,8 @@ fn leaf(i: u32, leaf_node_source: LeafNodeSource) -> LeafNode {
             extensions: vec![],
             proposals: vec![],
             credentials: vec![CredentialType::BASIC, CredentialType::X509],
-        },
+        }
+        .into(),
         leaf_node_source,
         extensions: Extensions::new(),
         signature: vec![0xab; 64],

@@ -99,7 +99,8 @@ fn leaves(n: u32, committer: &SignatureKeyPair) -> Vec<LeafNode> {
                     extensions: vec![],
                     proposals: vec![],
                     credentials: vec![CredentialType::BASIC],
-                },
+                }
+                .into(),
                 leaf_node_source: LeafNodeSource::KeyPackage {
                     lifetime: Lifetime {
                         not_before: 0,

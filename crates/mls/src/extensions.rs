@@ -1,4 +1,5 @@
 //! Extensions (RFC 9420 §13.4) and the extension types of the IANA registry (§17.3).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
 use braid_codec::{codec_struct, Decode, Encode, Error, Reader};
 
@@ -65,8 +66,9 @@ impl Extensions {
     /// A list from `extensions`, or `None` if a type repeats.
     pub fn from_vec(extensions: Vec<Extension>) -> Option<Self> {
         let unique = extensions.iter().enumerate().all(|(i, e)| {
-            extensions[..i]
+            extensions
                 .iter()
+                .take(i)
                 .all(|other| other.extension_type != e.extension_type)
         });
         unique.then_some(Self(extensions))

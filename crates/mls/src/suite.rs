@@ -6,6 +6,7 @@
 //! `DecryptWithLabel`. Every labeled input (`KDFLabel`, `SignContent`, `EncryptContext`,
 //! `RefHashInput`) is written straight into a single buffer, with the `"MLS 1.0 "` prefix where
 //! the RFC adds it.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
 use braid_codec::{codec_struct, write_varint};
 use braid_crypto::hpke::{self, HpkeSuite};
@@ -253,15 +254,39 @@ impl<'a> Suite<'a> {
         context: &[u8],
         plaintext: &[u8],
     ) -> Result<HpkeCiphertext> {
+        let prepared = self.prepare_encrypt_context(label, context)?;
+        self.encrypt_with_label_prepared(public_key, &prepared, plaintext)
+    }
+
+    /// The HPKE info `EncryptContext { "MLS 1.0 " + label, context }` of `EncryptWithLabel`
+    /// (§5.1.3), hashed once for encrypting to many public keys with
+    /// [`encrypt_with_label_prepared`](Self::encrypt_with_label_prepared): a Welcome's
+    /// context is the whole encrypted GroupInfo, which holds the ratchet tree.
+    pub fn prepare_encrypt_context(
+        &self,
+        label: &[u8],
+        context: &[u8],
+    ) -> Result<hpke::PreparedInfo> {
         let info = labeled_input(label, context)?;
-        let (kem_output, ciphertext) = hpke::seal_base(
-            self.provider,
-            self.hpke_suite(),
-            public_key,
-            &info,
-            &[],
-            plaintext,
-        )?;
+        hpke::PreparedInfo::new(self.provider, self.hpke_suite(), &info)
+    }
+
+    /// `EncryptWithLabel(public_key, label, context, plaintext)` (§5.1.3) with the label and
+    /// context of `prepared` (from [`prepare_encrypt_context`](Self::prepare_encrypt_context)
+    /// of this suite; one of another suite is [`CryptoError::UnsupportedOperation`]).
+    pub fn encrypt_with_label_prepared(
+        &self,
+        public_key: &[u8],
+        prepared: &hpke::PreparedInfo,
+        plaintext: &[u8],
+    ) -> Result<HpkeCiphertext> {
+        if prepared.suite() != self.hpke_suite() {
+            return Err(CryptoError::UnsupportedOperation(
+                "EncryptWithLabel with a context prepared for another suite",
+            ));
+        }
+        let (kem_output, ciphertext) =
+            hpke::seal_base_prepared(self.provider, prepared, public_key, &[], plaintext)?;
         Ok(HpkeCiphertext {
             kem_output,
             ciphertext,
@@ -516,6 +541,48 @@ mod tests {
             open(b"UpdatePathNode", b"ctX").unwrap_err(),
             CryptoError::AeadOpenFailed
         );
+    }
+
+    #[test]
+    fn prepared_encryption_matches_the_single_shot_form() {
+        let suite = test_suite(SUITE);
+        let keys = suite.derive_key_pair(&[2; 32]).unwrap();
+        let prepared = suite.prepare_encrypt_context(b"Welcome", b"ctx").unwrap();
+        let ct = suite
+            .encrypt_with_label_prepared(&keys.public_key, &prepared, b"group secrets")
+            .unwrap();
+        let open = |label: &[u8], context: &[u8]| {
+            suite.decrypt_with_label(
+                keys.private_key.as_bytes(),
+                &keys.public_key,
+                label,
+                context,
+                &ct,
+            )
+        };
+        assert_eq!(
+            open(b"Welcome", b"ctx").unwrap().as_bytes(),
+            b"group secrets"
+        );
+        assert_eq!(
+            open(b"Welcome", b"ctX").unwrap_err(),
+            CryptoError::AeadOpenFailed
+        );
+        // The prepared info is the HPKE key schedule's, byte for byte.
+        let info = labeled_input(b"Welcome", b"ctx").unwrap();
+        let direct =
+            hpke::Context::key_schedule(suite.provider(), suite.hpke_suite(), &[9; 32], &info)
+                .unwrap();
+        let from_prepared =
+            hpke::Context::key_schedule_prepared(suite.provider(), &prepared, &[9; 32]).unwrap();
+        assert_eq!(direct.key(), from_prepared.key());
+        assert_eq!(direct.base_nonce(), from_prepared.base_nonce());
+        assert_eq!(direct.exporter_secret(), from_prepared.exporter_secret());
+        let other = test_suite(CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256);
+        assert!(matches!(
+            other.encrypt_with_label_prepared(&keys.public_key, &prepared, b"x"),
+            Err(CryptoError::UnsupportedOperation(_))
+        ));
     }
 
     #[test]

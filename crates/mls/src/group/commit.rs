@@ -729,7 +729,7 @@ impl Group {
             let mut leaf_node = current.clone();
             if let Some(options) = leaf_options {
                 if let Some(capabilities) = &options.capabilities {
-                    leaf_node.capabilities = capabilities.clone();
+                    leaf_node.capabilities = capabilities.clone().into();
                 }
                 leaf_node.extensions = options.extensions.clone();
             }

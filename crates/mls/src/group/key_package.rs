@@ -102,7 +102,7 @@ pub(crate) fn leaf_template(
         encryption_key,
         signature_key: signer.signature_key().clone(),
         credential: signer.credential().clone(),
-        capabilities,
+        capabilities: capabilities.into(),
         leaf_node_source,
         extensions: options.extensions.clone(),
         signature: Vec::new(),

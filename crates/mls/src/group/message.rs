@@ -235,7 +235,7 @@ impl Group {
         let own = self.own_leaf_index();
         let current = self.own_leaf_node().ok_or(GroupError::NotAMember(own))?;
         let options = leaf.unwrap_or_else(|| LeafNodeOptions {
-            capabilities: Some(current.capabilities.clone()),
+            capabilities: Some(current.capabilities.as_ref().clone()),
             extensions: current.extensions.clone(),
         });
         let key_pair = suite.generate_kem_key_pair()?;

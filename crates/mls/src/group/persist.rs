@@ -397,8 +397,9 @@ impl Group {
                 }
             }
         }
-        let required = |tag: u16| fields[usize::from(tag)].ok_or(StateError::MissingField(tag));
-        let optional = |tag: u16| fields[usize::from(tag)].unwrap_or_default();
+        let field = |tag: u16| fields.get(usize::from(tag)).copied().flatten();
+        let required = |tag: u16| field(tag).ok_or(StateError::MissingField(tag));
+        let optional = |tag: u16| field(tag).unwrap_or_default();
         let config: GroupConfig = value(required(tag::CONFIG)?)?;
         let signer: Signer = value(required(tag::SIGNER)?)?;
         let epoch: EpochState = value(required(tag::EPOCH)?)?;
@@ -407,12 +408,12 @@ impl Group {
         let resumption_psks = repeated(optional(tag::RESUMPTION_PSKS), |r| {
             Ok((u64::decode(r)?, decode_secret(r)?))
         })?;
-        let psks = match fields[usize::from(tag::PSKS)] {
+        let psks = match field(tag::PSKS) {
             Some(bytes) => value(bytes)?,
             None => PskStore::new(),
         };
         let proposals = repeated(optional(tag::PROPOSALS), QueuedProposal::decode)?;
-        let pending_commit = fields[usize::from(tag::PENDING_COMMIT)]
+        let pending_commit = field(tag::PENDING_COMMIT)
             .map(value::<PendingCommit>)
             .transpose()?
             .map(Box::new);

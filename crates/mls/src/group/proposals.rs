@@ -446,11 +446,12 @@ fn check_list(
         }
     }
     changed.sort_unstable();
-    if let Some(pair) = changed.windows(2).find(|pair| pair[0].0 == pair[1].0) {
-        return Err(invalid(
-            pair[1].1,
-            ProposalError::DuplicateLeafChange(pair[1].0),
-        ));
+    let duplicate = changed.windows(2).find_map(|pair| match pair {
+        [first, second] if first.0 == second.0 => Some(*second),
+        _ => None,
+    });
+    if let Some((leaf, index)) = duplicate {
+        return Err(invalid(index, ProposalError::DuplicateLeafChange(leaf)));
     }
     Ok(())
 }

@@ -73,7 +73,9 @@ pub fn verify_group_info_signature(
 /// Builds the Welcome of a Commit (§12.4.3.1): the GroupInfo encrypted under the welcome key
 /// and, for each new member at its leaf with its KeyPackage, the GroupSecrets (joiner secret,
 /// the path secret of its lowest common ancestor with the committer when there is a path,
-/// and the PSKs) encrypted to its `init_key`. The HPKE encryptions run in parallel.
+/// and the PSKs) encrypted to its `init_key`. The HPKE encryptions run in parallel and share
+/// one prepared `EncryptContext`: its context is the encrypted GroupInfo, hashed once rather
+/// than once per new member.
 pub(crate) fn build_welcome(
     suite: &Suite<'_>,
     group_info: &GroupInfo,
@@ -89,6 +91,7 @@ pub(crate) fn build_welcome(
         &[],
         &group_info.to_bytes(),
     )?;
+    let context = suite.prepare_encrypt_context(WELCOME_LABEL, &encrypted_group_info)?;
     let seal = |&(leaf, key_package): &(LeafIndex, &KeyPackage)| -> Result<EncryptedGroupSecrets, GroupError> {
         let group_secrets = GroupSecrets {
             joiner_secret: joiner.joiner_secret().clone(),
@@ -102,10 +105,9 @@ pub(crate) fn build_welcome(
         let plaintext = Secret::new(group_secrets.to_bytes());
         Ok(EncryptedGroupSecrets {
             new_member: key_package.make_ref(suite)?,
-            encrypted_group_secrets: suite.encrypt_with_label(
+            encrypted_group_secrets: suite.encrypt_with_label_prepared(
                 &key_package.init_key,
-                WELCOME_LABEL,
-                &encrypted_group_info,
+                &context,
                 plaintext.as_bytes(),
             )?,
         })

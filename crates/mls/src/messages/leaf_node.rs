@@ -1,6 +1,8 @@
 //! Leaf nodes (RFC 9420 §7.2): [`LeafNode`], its [`Capabilities`], [`Lifetime`] and
 //! [`LeafNodeSource`], and the [`LeafNodeTbs`] its signature covers.
 
+use std::sync::Arc;
+
 use braid_codec::{codec_struct, Decode, Encode, Error, Reader};
 use braid_crypto::CipherSuite;
 
@@ -112,8 +114,11 @@ pub struct LeafNode {
     pub signature_key: SignaturePublicKey,
     /// `credential`.
     pub credential: Credential,
-    /// `capabilities`.
-    pub capabilities: Capabilities,
+    /// `capabilities`, behind an [`Arc`]: nearly every member of a group advertises the same
+    /// ones, and the ratchet tree keeps one copy for all the leaves that do (five vectors
+    /// per leaf otherwise). Build with `Capabilities { .. }.into()`; change with
+    /// [`Arc::make_mut`].
+    pub capabilities: Arc<Capabilities>,
     /// `leaf_node_source` and its `select`ed fields.
     pub leaf_node_source: LeafNodeSource,
     /// `extensions`.
@@ -168,7 +173,7 @@ impl Decode for LeafNode {
             encryption_key: Decode::decode(reader)?,
             signature_key: Decode::decode(reader)?,
             credential: Decode::decode(reader)?,
-            capabilities: Decode::decode(reader)?,
+            capabilities: Arc::new(Decode::decode(reader)?),
             leaf_node_source: Decode::decode(reader)?,
             extensions: Decode::decode(reader)?,
             signature: Decode::decode(reader)?,

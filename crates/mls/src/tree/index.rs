@@ -23,12 +23,33 @@ use crate::messages::{CredentialType, LeafNode};
 /// unit tests, so that small trees split and merge shards).
 const SHARD_TARGET: usize = if cfg!(test) { 2 } else { 64 };
 
+/// A key's fingerprint and the id holding the key, in 12 bytes (a `(u64, u32)` takes 16).
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    /// The fingerprint, high half first.
+    fingerprint: [u32; 2],
+    id: u32,
+}
+
+impl Entry {
+    fn new(fingerprint: u64, id: u32) -> Self {
+        Self {
+            fingerprint: [(fingerprint >> 32) as u32, fingerprint as u32],
+            id,
+        }
+    }
+
+    fn fingerprint(&self) -> u64 {
+        u64::from(self.fingerprint[0]) << 32 | u64::from(self.fingerprint[1])
+    }
+}
+
 /// Public keys → the id (node or leaf index) of the one slot holding each.
 #[derive(Clone)]
 pub(super) struct KeyMap {
-    /// `(fingerprint, id)` in fingerprint order, in `2^bits` shards: shard `s` holds the
-    /// fingerprints whose leading `bits` bits are `s`.
-    shards: Vec<Arc<Vec<(u64, u32)>>>,
+    /// The entries in fingerprint order, in `2^bits` shards: shard `s` holds the
+    /// fingerprints whose leading `bits` bits are `s`. Shards are kept at their exact size.
+    shards: Vec<Arc<Vec<Entry>>>,
     bits: u32,
     /// The number of entries in `shards`.
     len: usize,
@@ -56,10 +77,9 @@ impl KeyMap {
     /// The position of `fingerprint` in its shard (`Ok`) or where it would go (`Err`).
     fn find(&self, fingerprint: u64) -> (usize, Result<usize, usize>) {
         let s = self.shard(fingerprint);
-        let position = self
-            .shards
-            .get(s)
-            .map_or(Err(0), |shard| shard.binary_search_by_key(&fingerprint, |e| e.0));
+        let position = self.shards.get(s).map_or(Err(0), |shard| {
+            shard.binary_search_by_key(&fingerprint, Entry::fingerprint)
+        });
         (s, position)
     }
 
@@ -71,7 +91,7 @@ impl KeyMap {
         key_at: impl Fn(u32) -> Option<&'t [u8]>,
     ) -> Option<u32> {
         if let (s, Ok(at)) = self.find(fingerprint) {
-            let id = self.shards.get(s)?.get(at)?.1;
+            let id = self.shards.get(s)?.get(at)?.id;
             if key_at(id) == Some(key) {
                 return Some(id);
             }
@@ -91,7 +111,10 @@ impl KeyMap {
             }
             (s, Err(at)) => {
                 if let Some(shard) = self.shards.get_mut(s) {
-                    Arc::make_mut(shard).insert(at, (fingerprint, id));
+                    let shard = Arc::make_mut(shard);
+                    // Exact growth: a shard is small, and copied whole anyway when shared.
+                    shard.reserve_exact(1);
+                    shard.insert(at, Entry::new(fingerprint, id));
                     self.len += 1;
                 }
                 if self.len > 2 * SHARD_TARGET * self.shards.len() {
@@ -107,9 +130,11 @@ impl KeyMap {
             if let Some(shard) = self
                 .shards
                 .get_mut(s)
-                .filter(|shard| shard.get(at).is_some_and(|e| e.1 == id))
+                .filter(|shard| shard.get(at).is_some_and(|e| e.id == id))
             {
-                Arc::make_mut(shard).remove(at);
+                let shard = Arc::make_mut(shard);
+                shard.remove(at);
+                shard.shrink_to_fit();
                 self.len -= 1;
                 if self.bits > 0 && 2 * self.len < SHARD_TARGET * self.shards.len() {
                     self.merge();
@@ -133,7 +158,8 @@ impl KeyMap {
             .shards
             .iter()
             .flat_map(|shard| {
-                let (low, high) = shard.split_at(shard.partition_point(|e| e.0 & next_bit == 0));
+                let (low, high) =
+                    shard.split_at(shard.partition_point(|e| e.fingerprint() & next_bit == 0));
                 [Arc::new(low.to_vec()), Arc::new(high.to_vec())]
             })
             .collect();
@@ -145,7 +171,13 @@ impl KeyMap {
         self.shards = self
             .shards
             .chunks(2)
-            .map(|pair| Arc::new(pair.iter().flat_map(|s| s.iter().copied()).collect()))
+            .map(|pair| {
+                let mut merged = Vec::with_capacity(pair.iter().map(|shard| shard.len()).sum());
+                for shard in pair {
+                    merged.extend_from_slice(shard);
+                }
+                Arc::new(merged)
+            })
             .collect();
         self.bits -= 1;
     }
@@ -273,13 +305,19 @@ mod tests {
         for id in 0..2000 {
             map.insert(fingerprint(id), &key(id), id);
         }
-        assert!(map.bits >= 3, "{} shards for 2000 entries", map.shards.len());
+        assert!(
+            map.bits >= 3,
+            "{} shards for 2000 entries",
+            map.shards.len()
+        );
         let copy = map.clone();
         for id in 0..1990 {
             map.remove(fingerprint(id), &key(id), id);
         }
-        assert_eq!(map.bits, 0);
         assert_eq!(map.len(), 10);
+        // Shards were merged as the entries went.
+        assert!(map.shards.len() < copy.shards.len());
+        assert!(map.bits == 0 || 2 * map.len() >= SHARD_TARGET * map.shards.len());
         for id in 0..2000 {
             let expected = (id >= 1990).then_some(id);
             assert_eq!(map.get(fingerprint(id), &key(id), key_at), expected);
@@ -288,8 +326,10 @@ mod tests {
         }
         // Every shard holds exactly the fingerprints of its prefix, in order.
         for (s, shard) in copy.shards.iter().enumerate() {
-            assert!(shard.windows(2).all(|w| w[0].0 < w[1].0));
-            assert!(shard.iter().all(|e| copy.shard(e.0) == s));
+            assert!(shard
+                .windows(2)
+                .all(|w| w[0].fingerprint() < w[1].fingerprint()));
+            assert!(shard.iter().all(|e| copy.shard(e.fingerprint()) == s));
         }
     }
 

@@ -72,7 +72,9 @@ use std::sync::Arc;
 
 use braid_codec::{encode_vector, Encode};
 
-use crate::messages::{HpkePublicKey, LeafNode, LeafNodeSource, Node, NodeType, ParentNode};
+use crate::messages::{
+    Capabilities, HpkePublicKey, LeafNode, LeafNodeSource, Node, NodeType, ParentNode,
+};
 use crate::suite::Suite;
 use crate::tree_math::{self, LeafIndex, NodeIndex, MAX_LEAVES};
 
@@ -130,7 +132,14 @@ pub struct RatchetTree {
     parents: Chunked<ParentSlot>,
     hashes: HashCache,
     index: TreeIndex,
+    /// The distinct `Capabilities` stored most recently, at most [`SHARED_CAPABILITIES`]: a
+    /// leaf stored with equal ones is given this copy instead of its own (see
+    /// [`RatchetTree::share`]).
+    shared_capabilities: Vec<Arc<Capabilities>>,
 }
+
+/// How many distinct `Capabilities` a tree keeps for its leaves to share.
+const SHARED_CAPABILITIES: usize = 4;
 
 impl std::fmt::Debug for RatchetTree {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -179,7 +188,8 @@ impl RatchetTree {
     pub fn new(creator: LeafNode) -> Self {
         let mut tree = Self::blank(1);
         tree.index_leaf(LeafIndex(0), &creator);
-        tree.put_leaf(LeafIndex(0), Some(Arc::new(creator)));
+        let creator = tree.share(creator);
+        tree.put_leaf(LeafIndex(0), Some(creator));
         tree
     }
 
@@ -190,6 +200,7 @@ impl RatchetTree {
             parents: Chunked::new(1, ParentSlot::default()),
             hashes: HashCache::default(),
             index: TreeIndex::default(),
+            shared_capabilities: Vec::new(),
         };
         tree.leaves.resize(leaf_count);
         tree.parents.resize(leaf_count - 1);
@@ -237,7 +248,9 @@ impl RatchetTree {
         if node.is_leaf() {
             self.leaves.get(slot(node)).is_none_or(Option::is_none)
         } else {
-            self.parents.get(slot(node)).is_none_or(|p| p.node.is_none())
+            self.parents
+                .get(slot(node))
+                .is_none_or(|p| p.node.is_none())
         }
     }
 
@@ -334,6 +347,27 @@ impl RatchetTree {
             return None;
         }
         std::mem::replace(&mut self.parents.get_mut(k)?.node, parent)
+    }
+
+    /// `leaf_node` ready to be stored: with the tree's copy of its capabilities if it holds
+    /// equal ones (members' leaves nearly always advertise the same), so that each leaf
+    /// costs only its own keys, credential and signature.
+    fn share(&mut self, mut leaf_node: LeafNode) -> Arc<LeafNode> {
+        match self
+            .shared_capabilities
+            .iter()
+            .find(|shared| **shared == leaf_node.capabilities)
+        {
+            Some(shared) => leaf_node.capabilities = Arc::clone(shared),
+            None => {
+                if self.shared_capabilities.len() == SHARED_CAPABILITIES {
+                    self.shared_capabilities.remove(0);
+                }
+                self.shared_capabilities
+                    .push(Arc::clone(&leaf_node.capabilities));
+            }
+        }
+        Arc::new(leaf_node)
     }
 
     /// Leaf `leaf`, shared.
@@ -477,7 +511,8 @@ impl RatchetTree {
             }
         }
         self.index_leaf(leaf, &leaf_node);
-        self.put_leaf(leaf, Some(Arc::new(leaf_node)));
+        let leaf_node = self.share(leaf_node);
+        self.put_leaf(leaf, Some(leaf_node));
         self.refresh_path(node);
         Ok(leaf)
     }
@@ -518,7 +553,8 @@ impl RatchetTree {
             self.unindex_leaf(leaf, &old);
         }
         self.index_leaf(leaf, &leaf_node);
-        self.put_leaf(leaf, Some(Arc::new(leaf_node)));
+        let leaf_node = self.share(leaf_node);
+        self.put_leaf(leaf, Some(leaf_node));
         self.refresh_path(leaf_node_index(leaf));
         Ok(())
     }
@@ -766,7 +802,8 @@ impl RatchetTree {
             let position = NodeIndex(i as u32);
             match (position.is_leaf(), node) {
                 (true, Some(Node::Leaf(leaf))) => {
-                    tree.put_leaf(LeafIndex(position.0 >> 1), Some(Arc::new(leaf)));
+                    let leaf = tree.share(leaf);
+                    tree.put_leaf(LeafIndex(position.0 >> 1), Some(leaf));
                 }
                 (false, Some(Node::Parent(parent))) => {
                     tree.put_parent(position, Some(Arc::new(parent)));

@@ -10,7 +10,8 @@ use super::*;
 use crate::extensions::{Extension, ExtensionType, Extensions};
 use crate::group_context::ProtocolVersion;
 use crate::messages::{
-    Capabilities, Credential, CredentialType, LeafNodeSource, Lifetime, RequiredCapabilities,
+    Capabilities, Credential, CredentialType, LeafNodeSource, Lifetime, ProposalType,
+    RequiredCapabilities,
 };
 
 const SUITE: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
@@ -37,7 +38,7 @@ fn fake_leaf(id: u32, source: LeafNodeSource) -> LeafNode {
         encryption_key: HpkePublicKey(format!("encryption key {id}").into_bytes()),
         signature_key: format!("signature key {id}").into_bytes().into(),
         credential: Credential::basic(format!("member {id}")),
-        capabilities: capabilities(),
+        capabilities: capabilities().into(),
         leaf_node_source: source,
         extensions: Extensions::new(),
         signature: vec![],
@@ -976,7 +977,7 @@ fn leaf_node_capability_rules() {
 
     // Its own credential type must be listed.
     let mut leaf = base.clone();
-    leaf.capabilities.credentials = vec![CredentialType::X509];
+    Arc::make_mut(&mut leaf.capabilities).credentials = vec![CredentialType::X509];
     assert_eq!(
         check(&resign(leaf), &context),
         Err(LeafNodeError::CredentialTypeNotInCapabilities(
@@ -1002,7 +1003,7 @@ fn leaf_node_capability_rules() {
         check(&resign(leaf.clone()), &context),
         Err(LeafNodeError::ExtensionNotInCapabilities(custom))
     );
-    leaf.capabilities.extensions = vec![custom];
+    Arc::make_mut(&mut leaf.capabilities).extensions = vec![custom];
     check(&resign(leaf), &context).unwrap();
 
     // Required capabilities.
@@ -1039,7 +1040,8 @@ fn leaf_node_capability_rules() {
     leaf.credential = Credential::X509 {
         certificates: vec![],
     };
-    leaf.capabilities.credentials = vec![CredentialType::BASIC, CredentialType::X509];
+    Arc::make_mut(&mut leaf.capabilities).credentials =
+        vec![CredentialType::BASIC, CredentialType::X509];
     assert_eq!(
         check(&resign(leaf), &context),
         Err(LeafNodeError::CredentialTypeUnsupportedByMembers(
@@ -1051,12 +1053,13 @@ fn leaf_node_capability_rules() {
     leaf.credential = Credential::X509 {
         certificates: vec![],
     };
-    leaf.capabilities.credentials = vec![CredentialType::X509];
+    Arc::make_mut(&mut leaf.capabilities).credentials = vec![CredentialType::X509];
     leaf.encryption_key = HpkePublicKey(b"x509 member".to_vec());
     leaf.signature_key = b"x509 member".to_vec().into();
     let mut single = RatchetTree::new(leaf);
     let mut member = base.clone();
-    member.capabilities.credentials = vec![CredentialType::BASIC, CredentialType::X509];
+    Arc::make_mut(&mut member.capabilities).credentials =
+        vec![CredentialType::BASIC, CredentialType::X509];
     single.add_leaf(resign(member)).unwrap();
     let other = Signer::new(89).leaf(0, key_package_source(), None);
     assert_eq!(
@@ -1199,5 +1202,23 @@ proptest! {
                 prop_assert_eq!(old.find_signature_key(&node.signature_key), Some(leaf));
             }
         }
+    }
+}
+
+#[test]
+fn leaves_share_equal_capabilities() {
+    let mut tree = RatchetTree::new(fake_leaf(0, key_package_source()));
+    let mut other = fake_leaf(1, key_package_source());
+    Arc::make_mut(&mut other.capabilities).proposals = vec![ProposalType(0x0a0a)];
+    tree.add_leaf(other.clone()).unwrap();
+    tree.add_leaf(fake_leaf(2, key_package_source())).unwrap();
+    let nodes = wire_nodes(&tree);
+    let imported = RatchetTree::from_nodes(nodes).unwrap();
+    for tree in [tree, imported] {
+        let capabilities = |leaf| &tree.leaf(LeafIndex(leaf)).unwrap().capabilities;
+        assert!(Arc::ptr_eq(capabilities(0), capabilities(2)));
+        assert!(!Arc::ptr_eq(capabilities(0), capabilities(1)));
+        // Sharing changes nothing that can be seen.
+        assert_eq!(tree.leaf(LeafIndex(1)), Some(&other));
     }
 }

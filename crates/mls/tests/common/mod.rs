@@ -38,6 +38,24 @@ impl Client {
         }
     }
 
+    /// A client whose private signature key the test knows (to sign forged structures).
+    pub fn with_private_key(name: &str) -> (Self, braid_crypto::Secret) {
+        let scheme = braid_crypto::SignatureScheme::ED25519;
+        let private_key = provider().signature_generate(scheme).unwrap().private_key;
+        let signer = Signer::from_private_key(
+            provider(),
+            SUITE,
+            Credential::basic(name.as_bytes()),
+            private_key.clone(),
+        )
+        .unwrap();
+        let client = Self {
+            name: name.to_string(),
+            signer,
+        };
+        (client, private_key)
+    }
+
     pub fn key_package(&self) -> KeyPackageBundle {
         KeyPackageBundle::create(
             provider(),
@@ -132,9 +150,15 @@ pub fn join(
 /// A group of `n` members (clients `m0` … `m{n-1}`), each added by `m0` in one Commit.
 pub fn group_of(n: usize, config: GroupConfig) -> (Vec<Client>, Vec<Group>) {
     let clients: Vec<Client> = (0..n).map(|i| Client::new(&format!("m{i}"))).collect();
+    let groups = group_of_clients(&clients, config);
+    (clients, groups)
+}
+
+/// A group of `clients`, each added by the first in one Commit.
+pub fn group_of_clients(clients: &[Client], config: GroupConfig) -> Vec<Group> {
     let mut creator = create_group(&clients[0], config, b"test group");
-    if n == 1 {
-        return (clients, vec![creator]);
+    if clients.len() == 1 {
+        return vec![creator];
     }
     let bundles: Vec<KeyPackageBundle> = clients[1..].iter().map(Client::key_package).collect();
     let adds = bundles
@@ -162,7 +186,7 @@ pub fn group_of(n: usize, config: GroupConfig) -> (Vec<Client>, Vec<Group>) {
         groups.push(join(client, bundle, &welcome, config));
     }
     assert_agree(&groups);
-    (clients, groups)
+    groups
 }
 
 /// Every member is in the same epoch with the same authenticator and tree.

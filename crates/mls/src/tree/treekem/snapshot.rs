@@ -126,7 +126,8 @@ impl RatchetTree {
         let node = self.leaf_node_checked(leaf)?;
         self.check_leaf_keys(leaf, &leaf_node)?;
         self.index_leaf(leaf, &leaf_node);
-        self.put_leaf(leaf, Some(Arc::new(leaf_node)));
+        let leaf_node = self.share(leaf_node);
+        self.put_leaf(leaf, Some(leaf_node));
         self.refresh_path(node);
         Ok(())
     }

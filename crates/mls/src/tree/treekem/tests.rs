@@ -77,7 +77,8 @@ impl Sim {
                 extensions: vec![],
                 proposals: vec![],
                 credentials: vec![CredentialType::BASIC],
-            },
+            }
+            .into(),
             leaf_node_source: LeafNodeSource::KeyPackage {
                 lifetime: Lifetime {
                     not_before: 0,

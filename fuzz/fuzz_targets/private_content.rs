@@ -1,0 +1,6 @@
+//! libFuzzer harness of `braid_fuzzing::targets::private_content` (see that function for the input layout).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    braid_fuzzing::targets::private_content(data);
+});
