@@ -9,7 +9,10 @@
 //! Types implement [`Encode`] and [`Decode`]; [`codec_struct!`] writes both for a struct whose
 //! fields are encoded one after another in declaration order. Decoding never panics and never
 //! allocates more than the input's length.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -115,10 +118,14 @@ impl Encode for u8 {
 
 impl Decode for u8 {
     fn decode(reader: &mut Reader<'_>) -> Result<Self, Error> {
-        reader.take(1)?.first().copied().ok_or(Error::UnexpectedEnd {
-            needed: 1,
-            available: 0,
-        })
+        reader
+            .take(1)?
+            .first()
+            .copied()
+            .ok_or(Error::UnexpectedEnd {
+                needed: 1,
+                available: 0,
+            })
     }
     fn decode_items(reader: &mut Reader<'_>) -> Result<Vec<Self>, Error> {
         Ok(reader.take(reader.remaining())?.to_vec())

@@ -46,7 +46,7 @@ pub const PSK_ID: &[u8] = b"braid fuzz psk";
 /// The seed of the provider the fixture is built with.
 const FIXTURE_SEED: u64 = 0x6272_6169_645f_6678;
 /// The seed of the provider each fuzz input is processed with.
-pub const RUN_SEED: u64 = 0x7275_6e;
+pub const RUN_SEED: u64 = 0x0072_756e;
 
 /// A signing identity whose private key the fixture knows, so that targets can re-sign
 /// mutated structures with it.
@@ -263,10 +263,9 @@ impl Fixture {
         let mut messages = Vec::new();
         let mut seed = |label, message: MlsMessage| {
             let content = match &message.body {
-                MlsMessageBody::PublicMessage(public) => Some((
-                    public.content.clone(),
-                    public.auth.confirmation_tag.clone(),
-                )),
+                MlsMessageBody::PublicMessage(public) => {
+                    Some((public.content.clone(), public.auth.confirmation_tag.clone()))
+                }
                 _ => None,
             };
             messages.push(SeedMessage {
@@ -340,8 +339,8 @@ impl Fixture {
         // Commits by m0, each made from the same state and abandoned.
         let joiner_bundle = key_package(provider, &signers[7])?;
         let commit = |members: &mut Vec<Group>,
-                          format: HandshakeFormat,
-                          options: CommitOptions|
+                      format: HandshakeFormat,
+                      options: CommitOptions|
          -> Result<_, GroupError> {
             members[0].set_config(GroupConfig {
                 outgoing_handshake: format,

@@ -12,7 +12,11 @@ impl Mutator {
     /// A mutator seeded with `seed` (0 is replaced by a fixed non-zero value).
     pub fn new(seed: u64) -> Self {
         Self {
-            state: if seed == 0 { 0x9e37_79b9_7f4a_7c15 } else { seed },
+            state: if seed == 0 {
+                0x9e37_79b9_7f4a_7c15
+            } else {
+                seed
+            },
         }
     }
 
@@ -73,13 +77,20 @@ mod tests {
     #[test]
     fn mutations_are_deterministic_and_change_the_input() {
         let input = b"the quick brown fox".to_vec();
-        let a: Vec<Vec<u8>> = (0..50).map({
-            let mut m = Mutator::new(7);
-            move |_| m.mutate(&input)
-        }).collect();
+        let a: Vec<Vec<u8>> = (0..50)
+            .map({
+                let mut m = Mutator::new(7);
+                move |_| m.mutate(&input)
+            })
+            .collect();
         let mut m = Mutator::new(7);
         let b: Vec<Vec<u8>> = (0..50).map(|_| m.mutate(b"the quick brown fox")).collect();
         assert_eq!(a, b);
-        assert!(a.iter().filter(|x| x.as_slice() != b"the quick brown fox").count() > 40);
+        assert!(
+            a.iter()
+                .filter(|x| x.as_slice() != b"the quick brown fox")
+                .count()
+                > 40
+        );
     }
 }

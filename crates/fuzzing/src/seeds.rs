@@ -8,8 +8,7 @@ use std::path::PathBuf;
 
 use braid_codec::{Decode, Encode};
 use braid_mls::messages::{
-    Content, FramedContent, MlsMessage, MlsMessageBody, Proposal, ProposalOrRef, Sender,
-    WireFormat,
+    Content, FramedContent, MlsMessage, MlsMessageBody, Proposal, ProposalOrRef, Sender, WireFormat,
 };
 use braid_mls::protection::sign_content;
 use braid_mls::suite::Suite;
@@ -153,7 +152,10 @@ pub fn decode_wire() -> Vec<Vec<u8>> {
         ("pre_shared_key_proposal", "PreSharedKey"),
         ("re_init_proposal", "ReInit"),
         ("external_init_proposal", "ExternalInit"),
-        ("group_context_extensions_proposal", "GroupContextExtensions"),
+        (
+            "group_context_extensions_proposal",
+            "GroupContextExtensions",
+        ),
         ("commit", "Commit"),
     ];
     let messages = vector_file("messages.json");
@@ -168,7 +170,10 @@ pub fn decode_wire() -> Vec<Vec<u8>> {
         for case in &cases {
             let mut header = Vec::new();
             hex_fields(case, &["vlbytes_header"], &mut header);
-            let length = case.get("length").and_then(Value::as_u64).unwrap_or(u64::MAX);
+            let length = case
+                .get("length")
+                .and_then(Value::as_u64)
+                .unwrap_or(u64::MAX);
             if let (Some(mut bytes), Ok(length @ 0..=4096)) =
                 (header.pop(), usize::try_from(length))
             {
@@ -246,7 +251,9 @@ pub fn decode_wire() -> Vec<Vec<u8>> {
         .filter_map(|(name, bytes)| decoder_selector(name).map(|s| prefixed(&[s], &bytes)))
         .collect();
     // Every structure at least once, if only as its empty encoding.
-    seeds.extend((0..crate::targets::DECODERS.len()).filter_map(|i| u8::try_from(i).ok().map(|i| vec![i])));
+    seeds.extend(
+        (0..crate::targets::DECODERS.len()).filter_map(|i| u8::try_from(i).ok().map(|i| vec![i])),
+    );
     dedup(seeds)
 }
 
@@ -298,7 +305,10 @@ pub fn key_package() -> Vec<Vec<u8>> {
     for key_package in &fixture().key_packages {
         let bytes = key_package.to_bytes();
         seeds.push(prefixed(&[ADD], &bytes));
-        seeds.push(prefixed(&[RESIGN | REPLACE_KEY | MAX_LIFETIME | ADD], &bytes));
+        seeds.push(prefixed(
+            &[RESIGN | REPLACE_KEY | MAX_LIFETIME | ADD],
+            &bytes,
+        ));
     }
     dedup(seeds)
 }

@@ -33,11 +33,11 @@ use braid_mls::key_schedule::{JoinerSecret, Rfc9420InitStep};
 use braid_mls::messages::{
     Add, AuthenticatedContent, Capabilities, Commit, Content, ContentType, Credential,
     EncryptedGroupSecrets, ExternalInit, ExternalPub, ExternalSender, FramedContent,
-    FramedContentAuthData, GroupContextExtensions, GroupInfo, GroupSecrets, KeyPackage,
-    LeafNode, Lifetime, Mac, MlsMessage, Node, ParentNode, PreSharedKey,
-    PrivateMessage, PrivateMessageContent, Proposal, ProposalOrRef, PublicMessage, ReInit,
-    Remove, RequiredCapabilities, Sender, SenderData, Update, UpdatePath, UpdatePathNode,
-    Welcome, WireFormat,
+    FramedContentAuthData, GroupContextExtensions, GroupInfo, GroupSecrets, KeyPackage, LeafNode,
+    Lifetime, Mac, MlsMessage, Node, ParentNode, PreSharedKey, PrivateMessage,
+    PrivateMessageContent, Proposal, ProposalOrRef, PublicMessage, ReInit, Remove,
+    RequiredCapabilities, Sender, SenderData, Update, UpdatePath, UpdatePathNode, Welcome,
+    WireFormat,
 };
 use braid_mls::psk::{psk_secret, PreSharedKeyId};
 use braid_mls::suite::{HpkeCiphertext, Suite};
@@ -348,13 +348,20 @@ fn resign_content(suite: &Suite<'_>, fixture: &Fixture, content: &mut FramedCont
 
 // ----- processing ---------------------------------------------------------------------------
 
-/// Processes `message` at a copy of member `receiver` and checks the invariants.
+/// Processes `message` at a copy of member `receiver` and checks the invariants; a Commit it
+/// accepts must lead every other member that accepts it to the same epoch.
 fn deliver(fixture: &Fixture, receiver: usize, message: MlsMessage) -> Outcome {
-    deliver_with(fixture, receiver, |group, provider| {
-        group.process_message(provider, message, NOW)
-    })
+    let (outcome, new_epoch) = deliver_with(fixture, receiver, |group, provider| {
+        group.process_message(provider, message.clone(), NOW)
+    });
+    if let Some(group) = new_epoch {
+        check_agreement(fixture, receiver, &group, &message);
+    }
+    outcome
 }
 
+/// Runs `process` at a copy of member `receiver` and checks the invariants. Returns the
+/// outcome and, when a Commit moved the member to a new epoch, the member.
 fn deliver_with(
     fixture: &Fixture,
     receiver: usize,
@@ -362,7 +369,7 @@ fn deliver_with(
         &mut Group,
         &dyn CryptoProvider,
     ) -> Result<ProcessedMessage, braid_mls::group::GroupError>,
-) -> Outcome {
+) -> (Outcome, Option<Group>) {
     let receiver = receiver % fixture.members.len();
     let mut group = fixture.members[receiver].clone();
     let provider = run_provider();
@@ -372,17 +379,48 @@ fn deliver_with(
                 group.to_bytes() == fixture.member_bytes[receiver],
                 "a rejected message changed the group ({error})"
             );
-            Outcome::Rejected
+            (Outcome::Rejected, None)
         }
-        Ok(processed) => {
-            if let ProcessedMessage::Commit(staged) = processed {
-                if let Err(error) = group.merge_staged_commit(*staged) {
-                    panic!("a staged commit does not merge: {error}");
-                }
+        Ok(ProcessedMessage::Commit(staged)) => {
+            if let Err(error) = group.merge_staged_commit(*staged) {
+                panic!("a staged commit does not merge: {error}");
             }
             check_state_round_trip(&group);
-            Outcome::Accepted
+            let moved = !group.is_removed();
+            (Outcome::Accepted, moved.then_some(group))
         }
+        Ok(_) => {
+            check_state_round_trip(&group);
+            (Outcome::Accepted, None)
+        }
+    }
+}
+
+/// Every other member that accepts the Commit `message` reaches the epoch `group` reached
+/// (same GroupContext, same `epoch_authenticator`), unless it was removed.
+fn check_agreement(fixture: &Fixture, receiver: usize, group: &Group, message: &MlsMessage) {
+    let provider = run_provider();
+    for (i, member) in fixture.members.iter().enumerate() {
+        if i == receiver % fixture.members.len() {
+            continue;
+        }
+        let mut other = member.clone();
+        let Ok(ProcessedMessage::Commit(staged)) =
+            other.process_message(&provider, message.clone(), NOW)
+        else {
+            continue;
+        };
+        if let Err(error) = other.merge_staged_commit(*staged) {
+            panic!("a staged commit does not merge: {error}");
+        }
+        if other.is_removed() {
+            continue;
+        }
+        assert!(
+            other.group_context() == group.group_context()
+                && other.epoch_authenticator() == group.epoch_authenticator(),
+            "members {i} and {receiver} accept one Commit into different epochs"
+        );
     }
 }
 
@@ -391,9 +429,14 @@ pub fn process_message(data: &[u8]) -> Outcome {
     let Some((receiver, bytes)) = split(data) else {
         return Outcome::Skipped;
     };
-    deliver_with(fixture(), usize::from(receiver), |group, provider| {
+    let fixture = fixture();
+    let (outcome, new_epoch) = deliver_with(fixture, usize::from(receiver), |group, provider| {
         group.process_message_bytes(provider, bytes, NOW)
-    })
+    });
+    if let (Some(group), Ok(message)) = (new_epoch, MlsMessage::from_bytes(bytes)) {
+        check_agreement(fixture, usize::from(receiver), &group, &message);
+    }
+    outcome
 }
 
 /// Flags of `forged_content`: bits 0–1 the receiver, bit 2 PrivateMessage (else
@@ -485,8 +528,7 @@ pub fn private_content(data: &[u8]) -> Outcome {
         ciphertext: Vec::new(),
     };
     let provider = run_provider();
-    let Ok(message) =
-        sender.forge_private_content(&provider, header, &sender_data, reader.rest())
+    let Ok(message) = sender.forge_private_content(&provider, header, &sender_data, reader.rest())
     else {
         return Outcome::Skipped;
     };
@@ -526,8 +568,7 @@ pub fn key_package(data: &[u8]) -> Outcome {
         }
     }
     let max_lifetime = (flags & MAX_LIFETIME != 0).then_some(30 * 86_400);
-    let validated = match ValidatedKeyPackage::validate(&provider, key_package, NOW, max_lifetime)
-    {
+    let validated = match ValidatedKeyPackage::validate(&provider, key_package, NOW, max_lifetime) {
         Ok(validated) => validated,
         Err(_) => return Outcome::Rejected,
     };
@@ -695,11 +736,8 @@ pub fn welcome(data: &[u8]) -> Outcome {
     let Ok(psk) = psk_secret(&suite, known) else {
         return Outcome::Skipped;
     };
-    let Ok(joiner) = JoinerSecret::new(
-        &suite,
-        group_secrets.joiner_secret.clone(),
-        psk.as_bytes(),
-    ) else {
+    let Ok(joiner) = JoinerSecret::new(&suite, group_secrets.joiner_secret.clone(), psk.as_bytes())
+    else {
         return Outcome::Skipped;
     };
     if flags & FIX_CONFIRMATION_TAG != 0 {
@@ -736,8 +774,7 @@ pub fn welcome(data: &[u8]) -> Outcome {
             }
         }
     }
-    let Some(welcome) = seal_welcome(&suite, fixture, &joiner, &group_secrets, &group_info)
-    else {
+    let Some(welcome) = seal_welcome(&suite, fixture, &joiner, &group_secrets, &group_info) else {
         return Outcome::Skipped;
     };
     let (signer, bundle) = &fixture.joiner;

@@ -48,7 +48,11 @@ fn replay(name: &str, mutations: usize) -> usize {
 #[test]
 fn decode_message() {
     let seeds = (target("decode_message").unwrap().seeds)().len();
-    assert_eq!(replay("decode_message", 3000), seeds, "every seed is a valid MLSMessage");
+    assert_eq!(
+        replay("decode_message", 3000),
+        seeds,
+        "every seed is a valid MLSMessage"
+    );
 }
 
 #[test]
@@ -95,21 +99,34 @@ fn private_content() {
     assert!(replay("private_content", 300) >= 3);
 }
 
-/// Which seeds each processing target accepts, for inspection:
+/// How many inputs each target accepts, rejects and skips: its seeds, and the local libFuzzer
+/// corpus (`fuzz/corpus/<target>/`, first 3000 files) when there is one. For inspection:
 /// `cargo test -p braid-fuzzing --test replay -- --ignored --nocapture`.
 #[test]
 #[ignore]
-fn print_seed_outcomes() {
+fn print_outcomes() {
     for target in braid_fuzzing::TARGETS {
-        let outcomes: Vec<Outcome> = (target.seeds)().iter().map(|s| (target.run)(s)).collect();
-        let count = |o| outcomes.iter().filter(|x| **x == o).count();
-        println!(
-            "{}: {} seeds, {} accepted, {} rejected, {} skipped",
-            target.name,
-            outcomes.len(),
-            count(Outcome::Accepted),
-            count(Outcome::Rejected),
-            count(Outcome::Skipped)
-        );
+        let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fuzz/corpus")
+            .join(target.name);
+        let files: Vec<Vec<u8>> = std::fs::read_dir(corpus)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .take(3000)
+            .filter_map(|entry| std::fs::read(entry.path()).ok())
+            .collect();
+        for (what, inputs) in [("seeds", (target.seeds)()), ("corpus", files)] {
+            let outcomes: Vec<Outcome> = inputs.iter().map(|input| (target.run)(input)).collect();
+            let count = |o| outcomes.iter().filter(|x| **x == o).count();
+            println!(
+                "{} {what}: {} inputs, {} accepted, {} rejected, {} skipped",
+                target.name,
+                outcomes.len(),
+                count(Outcome::Accepted),
+                count(Outcome::Rejected),
+                count(Outcome::Skipped)
+            );
+        }
     }
 }

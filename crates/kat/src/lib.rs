@@ -6,6 +6,7 @@
 //! Each family lives in its own module under [`families`] and checks every case of a file,
 //! returning one [`CaseResult`] per case.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod families;
 pub mod json;

@@ -1,5 +1,8 @@
 //! Extensions (RFC 9420 §13.4) and the extension types of the IANA registry (§17.3).
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
 use braid_codec::{codec_struct, Decode, Encode, Error, Reader};
 

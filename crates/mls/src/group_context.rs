@@ -1,5 +1,8 @@
 //! The group context (RFC 9420 §8.1) and the protocol version (§6, §17.1).
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
 use braid_codec::codec_struct;
 use braid_crypto::CipherSuite;

@@ -17,7 +17,10 @@
 //!
 //! The commit path derives a [`JoinerSecret`] from the previous epoch; the Welcome path builds
 //! one from the `joiner_secret` of `GroupSecrets`. Both then yield [`EpochSecrets`].
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
 use std::borrow::Cow;
 

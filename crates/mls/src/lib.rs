@@ -2,6 +2,7 @@
 //!
 //! The modules follow the RFC's structure; each names the section it implements.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod extensions;
 pub mod messages;

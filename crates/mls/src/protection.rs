@@ -9,7 +9,10 @@
 //!
 //! Which signature key belongs to a sender, and whether the message's group and epoch are the
 //! current ones, is the group's business (§6.1, §12); this module checks the cryptography.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
 use braid_codec::{Decode, Encode};
 use braid_crypto::CryptoError;

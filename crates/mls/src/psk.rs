@@ -1,5 +1,8 @@
 //! Pre-shared keys (RFC 9420 §8.4): `PreSharedKeyID`, `PSKLabel` and the chained `psk_secret`.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
 use braid_codec::{codec_enum, codec_struct, Decode, Encode, Error, Reader};
 use braid_crypto::{CryptoError, Secret};

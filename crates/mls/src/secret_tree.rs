@@ -13,7 +13,10 @@
 //! Decryption is two-phase so that a rejected message changes nothing: [`SecretTree::prepare_key`]
 //! derives a key without touching the tree, and [`SecretTree::commit_key`] deletes what the key
 //! consumed once the message has authenticated.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
 use std::collections::{HashMap, VecDeque};
 

@@ -6,7 +6,10 @@
 //! `DecryptWithLabel`. Every labeled input (`KDFLabel`, `SignContent`, `EncryptContext`,
 //! `RefHashInput`) is written straight into a single buffer, with the `"MLS 1.0 "` prefix where
 //! the RFC adds it.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
 use braid_codec::{codec_struct, write_varint};
 use braid_crypto::hpke::{self, HpkeSuite};

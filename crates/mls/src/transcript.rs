@@ -10,7 +10,10 @@
 //! Commit's `AuthenticatedContent`, that is its encoding without the trailing
 //! `confirmation_tag`; these functions take it encoded ([`ConfirmedTranscriptHashInput`]
 //! writes it from an [`AuthenticatedContent`]). Both hashes start empty in epoch 0.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
 use braid_codec::Encode;
 use braid_crypto::Result;

@@ -5,7 +5,10 @@
 //! doubling and halving). Every function here that takes a leaf count therefore returns `None`
 //! when the count is zero or not a power of two, or when the node lies outside the tree; none
 //! of them panics, whatever the indices. All of them run in O(1) or O(log n) integer steps.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
 use braid_codec::{Decode, Encode, Error, Reader};
 

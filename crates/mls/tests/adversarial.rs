@@ -20,9 +20,8 @@ use braid_mls::group::{
 };
 use braid_mls::messages::{
     Add, Commit, Content, Credential, FramedContent, GroupInfo, HpkePublicKey, LeafNode,
-    LeafNodeSource, Mac,
-    MlsMessage, MlsMessageBody, Node, PrivateMessage, Proposal, ProposalOrRef, RatchetTree,
-    Remove, Sender, SenderData, WireFormat,
+    LeafNodeSource, Mac, MlsMessage, MlsMessageBody, Node, PrivateMessage, Proposal, ProposalOrRef,
+    RatchetTree, Remove, Sender, SenderData, WireFormat,
 };
 use braid_mls::protection::ProtectionError;
 use braid_mls::secret_tree::{SecretTreeConfig, SecretTreeError};
@@ -82,7 +81,13 @@ fn framed(group: &Group, content: Content) -> FramedContent {
 fn forge(group: &mut Group, content: FramedContent, tag: Option<Mac>) -> MlsMessage {
     let signer = group.signer().clone();
     group
-        .forge_message(provider(), &signer, WireFormat::PUBLIC_MESSAGE, content, tag)
+        .forge_message(
+            provider(),
+            &signer,
+            WireFormat::PUBLIC_MESSAGE,
+            content,
+            tag,
+        )
         .unwrap()
 }
 
@@ -145,7 +150,8 @@ fn update_path_encrypted_wrongly_to_one_member() {
         ProcessedMessage::Commit(staged) => staged.group_context().unwrap().clone(),
         other => panic!("{other:?}"),
     };
-    provisional.confirmed_transcript_hash = groups[2].group_context().confirmed_transcript_hash.clone();
+    provisional.confirmed_transcript_hash =
+        groups[2].group_context().confirmed_transcript_hash.clone();
 
     // m0's path: node 1 (its secret for m1 alone), then the root (for m2 and m3). m1 gets a
     // well-formed ciphertext of another path secret.
@@ -277,7 +283,12 @@ fn committer_removing_itself_by_reference() {
     let (_, mut groups) = four_members();
     let removal = groups[1].propose_remove(provider(), LeafIndex(0)).unwrap();
     deliver_proposal(&mut groups, 1, &removal);
-    let reference = groups[2].pending_proposals().next().unwrap().reference.clone();
+    let reference = groups[2]
+        .pending_proposals()
+        .next()
+        .unwrap()
+        .reference
+        .clone();
     let forged = commit_of(&mut groups, vec![ProposalOrRef::Reference(reference)]);
     assert_eq!(
         invalid_proposal(assert_rejected(&mut groups[2], forged)),
@@ -626,7 +637,9 @@ fn pending_proposals_are_bounded() {
         GroupError::TooManyProposals { max: 2 }
     );
     assert_eq!(
-        groups[0].propose_remove(provider(), LeafIndex(3)).unwrap_err(),
+        groups[0]
+            .propose_remove(provider(), LeafIndex(3))
+            .unwrap_err(),
         GroupError::TooManyProposals { max: 2 }
     );
     // A Commit clears the store.
@@ -635,4 +648,30 @@ fn pending_proposals_are_bounded() {
         .unwrap();
     groups[0].merge_pending_commit().unwrap();
     assert!(groups[0].propose_remove(provider(), LeafIndex(3)).is_ok());
+}
+
+#[test]
+fn retained_epochs_and_resumption_psks_are_bounded() {
+    let (_, mut groups) = four_members();
+    for group in &mut groups {
+        group.set_config(GroupConfig {
+            max_past_epochs: 1,
+            max_resumption_psks: 2,
+            ..public()
+        });
+    }
+    let mut sizes = Vec::new();
+    for _ in 0..5 {
+        let bundle = groups[0]
+            .commit(provider(), CommitOptions::default(), NOW)
+            .unwrap();
+        deliver_commit(&mut groups, 0, &bundle.commit);
+        sizes.push(groups[1].to_bytes().len());
+    }
+    // Once the windows are full, the stored state stops growing.
+    assert!(sizes[2..].iter().all(|size| *size == sizes[1]), "{sizes:?}");
+    let epoch = groups[1].epoch();
+    assert!(groups[1].resumption_psk(epoch).is_some());
+    assert!(groups[1].resumption_psk(epoch - 1).is_some());
+    assert!(groups[1].resumption_psk(epoch - 2).is_none());
 }

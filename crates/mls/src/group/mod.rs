@@ -21,7 +21,10 @@
 //! caller merges it. This member's own Commit stays pending until the delivery service
 //! confirms it. Every rejected message or failed operation leaves the group exactly as it
 //! was. The time is always passed in; nothing here reads a clock.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
 mod commit;
 mod config;

@@ -24,7 +24,10 @@
 //!
 //! Decoding errors are [`braid_codec::Error`]s; [`MessageError`] covers the few ways of
 //! *building* an encoding that can fail.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
 mod credential;
 mod extension_bodies;

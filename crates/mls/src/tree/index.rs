@@ -48,7 +48,7 @@ impl Entry {
 #[derive(Clone)]
 pub(super) struct KeyMap {
     /// The entries in fingerprint order, in `2^bits` shards: shard `s` holds the
-    /// fingerprints whose leading `bits` bits are `s`. Shards are kept at their exact size.
+    /// fingerprints whose leading `bits` bits are `s`. Shards grow one entry at a time.
     shards: Vec<Arc<Vec<Entry>>>,
     bits: u32,
     /// The number of entries in `shards`.
@@ -132,9 +132,7 @@ impl KeyMap {
                 .get_mut(s)
                 .filter(|shard| shard.get(at).is_some_and(|e| e.id == id))
             {
-                let shard = Arc::make_mut(shard);
-                shard.remove(at);
-                shard.shrink_to_fit();
+                Arc::make_mut(shard).remove(at);
                 self.len -= 1;
                 if self.bits > 0 && 2 * self.len < SHARD_TARGET * self.shards.len() {
                     self.merge();
