@@ -478,7 +478,10 @@ fn killed_client_comes_back_at_an_old_or_new_epoch() {
         }
         saved = at;
     }
-    println!("{ROUNDS} kills; {advanced} came back at the epoch after the last saved one");
+    println!(
+        "{ROUNDS} kills, the group reached epoch {saved:?}; {advanced} came back at the epoch \
+         after the last saved one"
+    );
     assert!(saved.is_some(), "the group was never stored");
     restored_member_interoperates(&db);
 }

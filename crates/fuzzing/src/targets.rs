@@ -5,7 +5,9 @@
 //! * processing never panics, and a rejected input leaves the receiving group's stored state
 //!   (`Group::to_bytes`) exactly as it was;
 //! * an accepted input leaves a state that stores and loads back to the same bytes, and a
-//!   staged Commit merges.
+//!   staged Commit merges;
+//! * members that accept the same Commit reach the same epoch (GroupContext and
+//!   `epoch_authenticator`).
 //!
 //! Input layouts (a few leading bytes steer the target, the rest is a real encoding that the
 //! fuzzer mutates):

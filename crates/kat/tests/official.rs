@@ -65,7 +65,7 @@ fn folder_walk_collects_only_vector_families() {
     for name in ["tree-math.json", "nested/passive-client-x.json", "config.json", "notes.txt"] {
         std::fs::write(dir.join(name), "[]").unwrap();
     }
-    let files = braid_kat::collect_files(&[dir.clone()]).unwrap();
+    let files = braid_kat::collect_files(std::slice::from_ref(&dir)).unwrap();
     let names: Vec<_> = files
         .iter()
         .map(|f| f.strip_prefix(&dir).unwrap().to_str().unwrap().to_owned())
