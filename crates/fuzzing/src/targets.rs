@@ -248,15 +248,45 @@ fn check_state_round_trip(group: &Group) {
     }
 }
 
-/// `decode_state`: a stored group.
+/// `decode_state`: a stored group. One that loads must also survive use: processing the
+/// fixture's messages, committing and sending (storage is not trusted to be well formed).
 pub fn decode_state(data: &[u8]) -> Outcome {
-    match Group::from_bytes(data) {
-        Ok(group) => {
-            check_state_round_trip(&group);
-            Outcome::Accepted
+    let Ok(group) = Group::from_bytes(data) else {
+        return Outcome::Rejected;
+    };
+    check_state_round_trip(&group);
+    let before = group.to_bytes();
+    let provider = run_provider();
+    let unchanged = |group: &Group, what: &str| {
+        assert!(
+            group.to_bytes() == before,
+            "a failed {what} changed a loaded group"
+        );
+    };
+    for seed in &fixture().messages {
+        let mut copy = group.clone();
+        if copy
+            .process_message(&provider, seed.message.clone(), NOW)
+            .is_err()
+        {
+            unchanged(&copy, "message");
         }
-        Err(_) => Outcome::Rejected,
     }
+    let mut copy = group.clone();
+    if copy
+        .commit(&provider, CommitOptions::default(), NOW)
+        .is_err()
+    {
+        unchanged(&copy, "commit");
+    }
+    let mut copy = group;
+    if copy
+        .create_application_message(&provider, b"fuzz", b"")
+        .is_err()
+    {
+        unchanged(&copy, "application message");
+    }
+    Outcome::Accepted
 }
 
 // ----- re-signing ---------------------------------------------------------------------------

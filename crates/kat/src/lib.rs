@@ -172,7 +172,10 @@ impl fmt::Display for ReportLine<'_> {
                     None => write!(f, "PASS {path} ({n} cases)"),
                     Some(index) => {
                         let first = results[index].as_ref().err().map_or("", String::as_str);
-                        write!(f, "FAIL {path} ({failed} of {n} failed: case {index}: {first})")
+                        write!(
+                            f,
+                            "FAIL {path} ({failed} of {n} failed: case {index}: {first})"
+                        )
                     }
                 }
             }

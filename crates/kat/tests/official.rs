@@ -62,7 +62,12 @@ vector_tests! {
 fn folder_walk_collects_only_vector_families() {
     let dir = std::env::temp_dir().join(format!("braid-kat-walk-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("nested")).unwrap();
-    for name in ["tree-math.json", "nested/passive-client-x.json", "config.json", "notes.txt"] {
+    for name in [
+        "tree-math.json",
+        "nested/passive-client-x.json",
+        "config.json",
+        "notes.txt",
+    ] {
         std::fs::write(dir.join(name), "[]").unwrap();
     }
     let files = braid_kat::collect_files(std::slice::from_ref(&dir)).unwrap();

@@ -6,7 +6,9 @@
 //!
 //! * `tree/clone`: copying the tree (dropped outside the measurement);
 //! * `tree/drop`: dropping a copy that shares everything with the original;
-//! * `tree/commit`: copy, merge an UpdatePath from leaf 0, tree hash, drop the copy.
+//! * `tree/commit`: copy, merge an UpdatePath from leaf 0, tree hash, drop the copy;
+//! * `tree/in_place`: the same changes without the copy, undone (outside the measurement)
+//!   with a path snapshot after each iteration.
 //!
 //! Trees of 8192 and 16384 members with every parent node filled (the steady state of a
 //! group whose members commit), built directly from nodes with made-up keys (no signature is
@@ -15,6 +17,7 @@
 //! `cargo bench -p braid-mls --bench tree_clone -- --warm-up-time 1 --measurement-time 3`
 
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 use braid_crypto::CipherSuite;
 use braid_mls::extensions::Extensions;
@@ -126,6 +129,21 @@ fn bench_tree_clone(c: &mut Criterion) {
                 generation += 1;
                 let mut copy = tree.clone();
                 black_box(apply_commit(&suite, &mut copy, generation));
+            })
+        });
+        let mut in_place = tree.clone();
+        group.bench_function(BenchmarkId::new("in_place", n), |b| {
+            b.iter_custom(|iterations| {
+                let mut measured = Duration::ZERO;
+                for _ in 0..iterations {
+                    generation += 1;
+                    let snapshot = in_place.snapshot_path(COMMITTER).expect("snapshot");
+                    let start = Instant::now();
+                    black_box(apply_commit(&suite, &mut in_place, generation));
+                    measured += start.elapsed();
+                    in_place.restore_path(snapshot).expect("restore");
+                }
+                measured
             })
         });
     }

@@ -5,14 +5,14 @@
 #![deny(missing_docs)]
 
 pub mod extensions;
-pub mod messages;
-pub mod tree_math;
-pub mod tree;
-pub mod suite;
-pub mod group_context;
-pub mod psk;
-pub mod key_schedule;
-pub mod secret_tree;
-pub mod transcript;
-pub mod protection;
 pub mod group;
+pub mod group_context;
+pub mod key_schedule;
+pub mod messages;
+pub mod protection;
+pub mod psk;
+pub mod secret_tree;
+pub mod suite;
+pub mod transcript;
+pub mod tree;
+pub mod tree_math;

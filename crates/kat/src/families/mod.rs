@@ -1,11 +1,12 @@
 //! One module per vector family of `test-vectors.md`; each exposes
 //! `check(case: Case) -> CaseResult` for one case of its file.
 
+pub mod crypto_basics;
 pub mod deserialization;
+pub mod key_schedule;
 pub mod message_protection;
 pub mod messages;
-pub mod crypto_basics;
-pub mod key_schedule;
+pub mod passive_client;
 pub mod psk_secret;
 pub mod secret_tree;
 pub mod transcript_hashes;
@@ -14,7 +15,6 @@ pub mod tree_operations;
 pub mod tree_validation;
 pub mod treekem;
 pub mod welcome;
-pub mod passive_client;
 
 use serde_json::Value;
 

@@ -21,7 +21,7 @@ use crate::messages::{CredentialType, LeafNode};
 /// The average number of entries per shard the key maps aim for: they split their shards
 /// when the average exceeds twice this, and merge them when it falls below half (tiny in
 /// unit tests, so that small trees split and merge shards).
-const SHARD_TARGET: usize = if cfg!(test) { 2 } else { 64 };
+const SHARD_TARGET: usize = if cfg!(test) { 2 } else { 32 };
 
 /// A key's fingerprint and the id holding the key, in 12 bytes (a `(u64, u32)` takes 16).
 #[derive(Debug, Clone, Copy)]
