@@ -10,7 +10,7 @@
 //!
 //! The fingerprints are kept sorted and split by their leading bits into shared shards of
 //! about [`SHARD_TARGET`] entries, so copying the index (with the tree) copies one pointer per
-//! shard and a change copies one shard.
+//! shard, a change copies one shard, and a lookup is a binary search in one shard.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher, RandomState};
@@ -21,7 +21,7 @@ use crate::messages::{CredentialType, LeafNode};
 /// The average number of entries per shard the key maps aim for: they split their shards
 /// when the average exceeds twice this, and merge them when it falls below half (tiny in
 /// unit tests, so that small trees split and merge shards).
-const SHARD_TARGET: usize = if cfg!(test) { 2 } else { 32 };
+const SHARD_TARGET: usize = if cfg!(test) { 2 } else { 64 };
 
 /// A key's fingerprint and the id holding the key, in 12 bytes (a `(u64, u32)` takes 16).
 #[derive(Debug, Clone, Copy)]
