@@ -670,8 +670,12 @@ pub fn ratchet_tree(data: &[u8]) -> Outcome {
     for leaf in 0..tree.leaf_count() {
         let leaf = LeafIndex(leaf);
         if let Some(node) = leaf.node() {
-            let _ = tree.resolution(node);
+            assert!(
+                tree.resolution(node).iter().all(|n| !tree.is_blank(*n)),
+                "a resolution holds a blank node"
+            );
         }
+        // Errors are fine (blank leaves); panics are not.
         let _ = tree.filtered_direct_path(leaf);
     }
     let context = LeafValidationContext {

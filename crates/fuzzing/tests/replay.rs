@@ -49,7 +49,7 @@ fn replay(name: &str, mutations: usize) -> usize {
 fn decode_message() {
     let seeds = (target("decode_message").unwrap().seeds)().len();
     assert_eq!(
-        replay("decode_message", 3000),
+        replay("decode_message", 5000),
         seeds,
         "every seed is a valid MLSMessage"
     );
@@ -60,43 +60,43 @@ fn decode_wire() {
     let seeds = (target("decode_wire").unwrap().seeds)().len();
     // Only the bare selector bytes (empty encodings) may fail to decode.
     let structures = braid_fuzzing::targets::DECODERS.len();
-    assert!(replay("decode_wire", 3000) >= seeds - structures);
+    assert!(replay("decode_wire", 5000) >= seeds - structures);
 }
 
 #[test]
 fn decode_state() {
-    assert_eq!(replay("decode_state", 300), 4);
+    assert_eq!(replay("decode_state", 500), 4);
 }
 
 #[test]
 fn key_package() {
-    assert!(replay("key_package", 200) >= 10);
+    assert!(replay("key_package", 1000) >= 10);
 }
 
 #[test]
 fn ratchet_tree() {
-    assert!(replay("ratchet_tree", 200) >= 50);
+    assert!(replay("ratchet_tree", 1000) >= 50);
 }
 
 #[test]
 fn welcome() {
     // With every fix applied the Welcome joins; without, it is the original and joins too.
-    assert_eq!(replay("welcome", 100), 2);
+    assert_eq!(replay("welcome", 500), 2);
 }
 
 #[test]
 fn process_message() {
-    assert!(replay("process_message", 300) >= 30);
+    assert!(replay("process_message", 1000) >= 30);
 }
 
 #[test]
 fn forged_content() {
-    assert!(replay("forged_content", 300) >= 30);
+    assert!(replay("forged_content", 1000) >= 30);
 }
 
 #[test]
 fn private_content() {
-    assert!(replay("private_content", 300) >= 3);
+    assert!(replay("private_content", 1000) >= 3);
 }
 
 /// How many inputs each target accepts, rejects and skips: its seeds, and the local libFuzzer

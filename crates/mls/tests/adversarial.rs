@@ -529,6 +529,16 @@ fn oversized_messages_are_refused_before_decoding() {
         GroupError::Codec(braid_codec::Error::UnexpectedEnd { .. })
     ));
     assert_eq!(before, groups[2].to_bytes());
+    // A sender refuses to produce what its group would refuse.
+    assert_eq!(
+        groups[2]
+            .create_application_message(provider(), &vec![0; message.len()], b"")
+            .unwrap_err(),
+        GroupError::MessageTooLarge {
+            size: message.len(),
+            max: config.max_message_size
+        }
+    );
     // At the limit the message is read.
     groups[2].set_config(GroupConfig {
         max_message_size: config.max_message_size + 1,

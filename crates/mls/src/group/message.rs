@@ -158,7 +158,8 @@ impl Group {
 
     /// Encrypts application data for the group (§15). Fails while proposals of the epoch are
     /// uncommitted (§12.4: a member that has seen proposals must commit before sending
-    /// application data).
+    /// application data), and when `data` and `authenticated_data` alone exceed the group's
+    /// [`max_message_size`](super::GroupConfig::max_message_size).
     pub fn create_application_message(
         &mut self,
         provider: &dyn CryptoProvider,
@@ -168,6 +169,14 @@ impl Group {
         self.check_active()?;
         if !self.proposals.is_empty() {
             return Err(GroupError::PendingProposals);
+        }
+        // Refuse what the group's members would refuse (and what no vector can encode).
+        let max = self.config.max_message_size;
+        let size = data.len().saturating_add(authenticated_data.len());
+        let limit =
+            usize::try_from(u64::from(max).min(braid_codec::MAX_VARINT)).unwrap_or(usize::MAX);
+        if size > limit {
+            return Err(GroupError::MessageTooLarge { size, max });
         }
         let suite = self.suite(provider)?;
         let content = self.sign(

@@ -41,7 +41,7 @@ impl Default for HashCache {
 impl std::fmt::Debug for HashCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let valid = (0..self.rows.len())
-            .filter(|&i| self.rows.row(i).is_some_and(|row| row[0] == 1))
+            .filter(|&i| self.rows.row(i).is_some_and(|row| row.first() == Some(&1)))
             .count();
         write!(f, "HashCache({valid} of {} nodes valid)", self.rows.len())
     }
@@ -61,9 +61,9 @@ impl HashCache {
     pub(super) fn invalidate(&mut self, node: NodeIndex) {
         let i = node.0 as usize;
         // Test first, so that a chunk shared with another tree is copied only if it changes.
-        if self.rows.row(i).is_some_and(|row| row[0] == 1) {
-            if let Some(row) = self.rows.row_mut(i) {
-                row[0] = 0;
+        if self.rows.row(i).is_some_and(|row| row.first() == Some(&1)) {
+            if let Some(flag) = self.rows.row_mut(i).and_then(|row| row.first_mut()) {
+                *flag = 0;
             }
         }
     }
@@ -190,10 +190,12 @@ impl RatchetTree {
         let (left_hash, right_hash) = match node.left().zip(node.right()) {
             Some((left, right)) => {
                 let middle = leaf_range(right).0;
-                let split = excluded.partition_point(|leaf| leaf.0 < middle);
+                // `partition_point` returns at most `excluded.len()`, so the split is in range.
+                let (left_excluded, right_excluded) =
+                    excluded.split_at(excluded.partition_point(|leaf| leaf.0 < middle));
                 (
-                    self.subtree_hash(suite, left, &excluded[..split], buf)?,
-                    self.subtree_hash(suite, right, &excluded[split..], buf)?,
+                    self.subtree_hash(suite, left, left_excluded, buf)?,
+                    self.subtree_hash(suite, right, right_excluded, buf)?,
                 )
             }
             None => (Vec::new(), Vec::new()),

@@ -259,7 +259,7 @@ impl TreeIndex {
 /// of entries, so the quadratic scan beats hashing).
 pub(super) fn for_each_distinct<T: Copy + PartialEq>(items: &[T], mut f: impl FnMut(T)) {
     for (i, &item) in items.iter().enumerate() {
-        if !items[..i].contains(&item) {
+        if !items.iter().take(i).any(|earlier| *earlier == item) {
             f(item);
         }
     }

@@ -56,6 +56,10 @@
 //! arrays of shared nodes, and the key indexes are sharded the same way, so a copy costs
 //! O(N / 64) pointer copies and the changes of a Commit then copy O(log N) chunks. Dropping
 //! a copy frees only what it does not share.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
 mod chunked;
 mod error;
@@ -728,9 +732,10 @@ impl RatchetTree {
                     second: step.node,
                 });
             }
-            if let Some(j) = path_keys[..i].iter().position(|earlier| earlier == key) {
+            let mut earlier = path.iter().zip(path_keys).take(i);
+            if let Some((first, _)) = earlier.find(|(_, earlier)| *earlier == key) {
                 return Err(TreeError::DuplicateEncryptionKey {
-                    first: path[j].node,
+                    first: first.node,
                     second: step.node,
                 });
             }

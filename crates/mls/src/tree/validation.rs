@@ -263,14 +263,17 @@ impl RatchetTree {
         };
         // Sortedness first, so the binary searches below can trust every list.
         for (node, parent) in parents() {
-            if let Some(pair) = parent
+            let unsorted = parent
                 .unmerged_leaves
                 .windows(2)
-                .find(|pair| pair[0] >= pair[1])
-            {
+                .find_map(|pair| match pair {
+                    [first, second] if first >= second => Some(*second),
+                    _ => None,
+                });
+            if let Some(leaf) = unsorted {
                 return Err(TreeError::UnmergedLeafInconsistent {
                     node,
-                    leaf: pair[1],
+                    leaf,
                     problem: UnmergedLeafProblem::NotSorted,
                 });
             }
