@@ -9,8 +9,9 @@
 
 mod common;
 
+use braid_interop::CommitRequest;
 use braid_interop::{HandshakeWire, Implementation};
-use common::{Change, Group};
+use common::{ok, Change, Group};
 
 /// How the two sides send handshake messages (§6); receivers accept both.
 #[derive(Clone, Copy, Debug)]
@@ -96,11 +97,14 @@ fn welcome(pair: Pair) {
 }
 
 /// Commits with a forced UpdatePath by every member, in groups of two and four, with blank
-/// nodes in the tree after a removal.
+/// nodes in the tree after a removal; empty Commits without a forced path.
 fn update(pair: Pair) {
     let (mut group, a0, b0) = pair.start(true);
     group.commit(&b0, Change::update());
     group.commit(&a0, Change::update());
+    // An empty Commit needs a path even when none is forced (§12.4).
+    group.commit(&b0, Change::default());
+    group.commit(&a0, Change::default());
     let (a1, a1_name) = pair.creator_side(&mut group);
     group.commit(&b0, Change::add(vec![a1], false));
     let (b1, _) = pair.peer_side(&mut group);
@@ -189,6 +193,43 @@ fn psk(pair: Pair) {
     group.everyone_sends(1);
 }
 
+/// A Commit injecting an external PSK whose secret differs between committer and receiver is
+/// rejected by the receiver, in both directions: each side really mixes the PSK into the key
+/// schedule (§8.4), so the agreement in [`psk`] is not an agreement on ignoring it.
+fn psk_mismatch(pair: Pair) {
+    for creator_commits in [true, false] {
+        let (mut group, a0, b0) = pair.start(true);
+        let (committer, receiver) = if creator_commits { (a0, b0) } else { (b0, a0) };
+        let id = b"a PSK known differently".to_vec();
+        for (name, secret) in [(&committer, [1; 32]), (&receiver, [2; 32])] {
+            let member = &mut group.party_mut(name).member;
+            ok(member.store_external_psk(&id, &secret), || {
+                format!("{name} storing an external PSK")
+            });
+        }
+        let request = CommitRequest {
+            external_psks: vec![id],
+            ..CommitRequest::default()
+        };
+        let output = ok(group.party_mut(&committer).member.commit(&request), || {
+            format!("{committer} committing a PSK")
+        });
+        let epoch = group.epoch();
+        let receiver = &mut group.party_mut(&receiver).member;
+        let processed = receiver.process(&output.commit);
+        assert!(
+            processed.is_err(),
+            "{receiver:?} accepted a Commit of {committer} with a PSK whose secret differs: {processed:?}",
+            receiver = receiver.implementation(),
+        );
+        assert_eq!(
+            receiver.epoch(),
+            epoch,
+            "the rejected Commit changed the epoch"
+        );
+    }
+}
+
 /// External joins by each side's members from the other side's GroupInfo (and from their own
 /// side's), with the tree in the GroupInfo and out of band; then the joiners commit and talk.
 fn external_join(pair: Pair) {
@@ -261,7 +302,7 @@ macro_rules! pairs {
                 wire: Wire::$wire,
             };
 
-            pairs!(@scenarios welcome update add_remove psk external_join application);
+            pairs!(@scenarios welcome update add_remove psk psk_mismatch external_join application);
         }
     };
     (@scenarios $($scenario:ident)*) => {

@@ -36,6 +36,8 @@ pub struct Party {
     pub name: String,
     /// The member.
     pub member: Box<dyn Member>,
+    /// How the member sends handshake messages.
+    pub handshake: HandshakeWire,
 }
 
 impl Party {
@@ -157,12 +159,22 @@ impl Group {
         let member = ok(implementation.member(&config), || {
             format!("creating {name} ({handshake:?} handshakes)")
         });
-        Party { name, member }
+        Party {
+            name,
+            member,
+            handshake,
+        }
     }
 
     /// The members, in the order they joined.
     pub fn parties(&self) -> &[Party] {
         &self.parties
+    }
+
+    /// The member named `name`.
+    pub fn party_mut(&mut self, name: &str) -> &mut Party {
+        let at = self.position(name);
+        &mut self.parties[at]
     }
 
     /// The names of the members, in the order they joined.
@@ -183,7 +195,7 @@ impl Group {
             .count()
     }
 
-    /// The name of the member in the highest leaf (removing it truncates the tree, §7.8).
+    /// The name of the member in the highest leaf (removing it may truncate the tree, §7.7).
     pub fn highest_leaf(&self) -> String {
         self.parties
             .iter()
@@ -214,9 +226,11 @@ impl Group {
         let key_packages: Vec<Vec<u8>> = joiners
             .iter_mut()
             .map(|joiner| {
-                ok(joiner.member.key_package(), || {
+                let key_package = ok(joiner.member.key_package(), || {
                     format!("epoch {epoch}: {} making a KeyPackage", joiner.name)
-                })
+                });
+                assert_wire_format(&key_package, WireFormat::KeyPackage, &joiner.name);
+                key_package
             })
             .collect();
         let external_psks: Vec<Vec<u8>> = (0..change.psks).map(|_| self.fresh_psk()).collect();
@@ -240,6 +254,8 @@ impl Group {
         let output = ok(self.parties[at].member.commit(&request), || {
             format!("epoch {epoch}: {committer} committing {description}")
         });
+        let handshake = WireFormat::handshake(self.parties[at].handshake);
+        assert_wire_format(&output.commit, handshake, committer);
         ok(self.parties[at].member.merge_pending_commit(), || {
             format!("epoch {epoch}: {committer} merging its own Commit")
         });
@@ -251,6 +267,7 @@ impl Group {
             (true, Some(_)) => panic!("epoch {epoch}: {committer} made a Welcome without adds"),
             (false, None) => panic!("epoch {epoch}: {committer} added members but made no Welcome"),
             (false, Some(welcome)) => {
+                assert_wire_format(&welcome, WireFormat::Welcome, committer);
                 let at = self.position(committer);
                 let tree = (!change.tree_in_welcome).then(|| {
                     ok(self.parties[at].member.ratchet_tree(), || {
@@ -261,6 +278,9 @@ impl Group {
                     })
                 });
                 for mut joiner in joiners {
+                    if tree.is_some() {
+                        assert_needs_tree(&joiner, |probe| probe.join(&welcome, None), "Welcome");
+                    }
                     ok(joiner.member.join(&welcome, tree.as_deref()), || {
                         format!(
                             "epoch {}: {} joining from {committer}'s Welcome ({})",
@@ -297,11 +317,19 @@ impl Group {
         let group_info = ok(self.parties[at].member.group_info(with_tree), || {
             format!("epoch {epoch}: {from} exporting a GroupInfo")
         });
+        assert_wire_format(&group_info, WireFormat::GroupInfo, from);
         let tree = (!with_tree).then(|| {
             ok(self.parties[at].member.ratchet_tree(), || {
                 format!("epoch {epoch}: {from} exporting its ratchet tree")
             })
         });
+        if tree.is_some() {
+            assert_needs_tree(
+                &joiner,
+                |probe| probe.join_external(&group_info, None).map(drop),
+                "GroupInfo",
+            );
+        }
         let commit = ok(
             joiner.member.join_external(&group_info, tree.as_deref()),
             || {
@@ -311,6 +339,8 @@ impl Group {
                 )
             },
         );
+        // External Commits are always PublicMessages (§12.4.3.2).
+        assert_wire_format(&commit, WireFormat::PublicMessage, &joiner.name);
         self.deliver_commit(None, &commit, epoch);
         self.parties.push(joiner);
         self.check();
@@ -354,6 +384,7 @@ impl Group {
                 let message = ok(self.parties[at].member.send(&data), || {
                     format!("epoch {epoch}: {sender} encrypting message {n}")
                 });
+                assert_wire_format(&message, WireFormat::PrivateMessage, sender);
                 (data, message)
             })
             .collect();
@@ -498,4 +529,60 @@ fn psk_secret(id: &[u8]) -> Vec<u8> {
         secret[i % 32] ^= byte;
     }
     secret
+}
+
+/// The `wire_format` code points of RFC 9420 §6 (Table 4 of §17.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WireFormat {
+    PublicMessage = 1,
+    PrivateMessage = 2,
+    Welcome = 3,
+    GroupInfo = 4,
+    KeyPackage = 5,
+}
+
+impl WireFormat {
+    /// The format of handshakes sent as `handshake`.
+    fn handshake(handshake: HandshakeWire) -> Self {
+        match handshake {
+            HandshakeWire::Plaintext => WireFormat::PublicMessage,
+            HandshakeWire::Ciphertext => WireFormat::PrivateMessage,
+        }
+    }
+}
+
+/// Asserts that `message`, made by `by`, is an `MLSMessage` of version `mls10` (1) and
+/// `expected` wire format (§6: `version` and `wire_format` are its first two `uint16`s).
+fn assert_wire_format(message: &[u8], expected: WireFormat, by: &str) {
+    let field = |at: usize| {
+        message
+            .get(at..at + 2)
+            .map(|b| u16::from_be_bytes([b[0], b[1]]))
+    };
+    assert_eq!(
+        field(0),
+        Some(1),
+        "{by} made an MLSMessage whose version is not mls10"
+    );
+    assert_eq!(
+        field(2),
+        Some(expected as u16),
+        "{by} made an MLSMessage of wire_format {:?}, expected {expected:?}",
+        field(2)
+    );
+}
+
+/// Asserts that a copy of `joiner` cannot join from the `what` alone, without the tree out of
+/// band: the tree really is not in it, so the out-of-band path is the one exercised.
+fn assert_needs_tree(
+    joiner: &Party,
+    join: impl FnOnce(&mut dyn Member) -> Result<(), Error>,
+    what: &str,
+) {
+    let mut probe = ok(joiner.member.fork(), || format!("forking {}", joiner.name));
+    assert!(
+        join(probe.as_mut()).is_err(),
+        "{} joined from a {what} without a tree out of band, although the tree was not to be in it",
+        joiner.name
+    );
 }

@@ -50,7 +50,8 @@ pub struct GroupConfig {
     /// PSKs (§8.6).
     pub max_resumption_psks: u16,
     /// PrivateMessage plaintexts are padded with zeros to a multiple of this many bytes
-    /// (§15.1); 0 or 1 means no padding.
+    /// (§15.1); 0 or 1 means no padding. Padding never takes a plaintext beyond
+    /// [`max_message_size`](Self::max_message_size) (a message the members would refuse).
     pub padding_block: u32,
     /// The maximum span `not_after - not_before` accepted for a leaf's lifetime (§7.2); `None`
     /// for no limit.
@@ -100,13 +101,17 @@ impl Default for GroupConfig {
 }
 
 impl GroupConfig {
-    /// The number of zero bytes to append to a plaintext of `len` bytes.
+    /// The number of zero bytes to append to a plaintext of `len` bytes: up to the next
+    /// multiple of [`padding_block`](Self::padding_block), but never past
+    /// [`max_message_size`](Self::max_message_size), so that a block size from a corrupted
+    /// store or a careless caller cannot make one message allocate more than that.
     pub fn padding_for(&self, len: usize) -> usize {
         match self.padding_block {
             0 | 1 => 0,
             block => {
                 let block = block as usize;
-                (block - len % block) % block
+                let room = (self.max_message_size as usize).saturating_sub(len);
+                ((block - len % block) % block).min(room)
             }
         }
     }
@@ -216,6 +221,15 @@ mod tests {
         assert_eq!(config.padding_for(5), 11);
         assert_eq!(config.padding_for(32), 0);
         assert_eq!(GroupConfig::default().padding_for(5), 0);
+        // A huge block (e.g. from a corrupted store) pads only up to the message size limit
+        // (found by fuzzing: 1.3 GB of padding for one message).
+        let huge = GroupConfig {
+            padding_block: 1_342_177_280,
+            max_message_size: 1000,
+            ..config
+        };
+        assert_eq!(huge.padding_for(100), 900);
+        assert_eq!(huge.padding_for(1200), 0);
         let mut bytes = config.to_bytes();
         let flag = bytes.len() - 7;
         bytes[flag] = 2;

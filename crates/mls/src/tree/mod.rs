@@ -799,8 +799,9 @@ impl RatchetTree {
         if nodes.len() > max_width {
             return Err(TreeError::TooLarge(nodes.len()));
         }
-        // The smallest full tree with at least `nodes.len()` nodes.
-        let leaf_count = tree_math::leaf_count_for(nodes.len().div_ceil(2) as u32)
+        // The smallest full tree with at least `nodes.len()` nodes: 2L - 1 >= len. (The last
+        // node may be a parent, in an array of even length: it is then kept, not dropped.)
+        let leaf_count = tree_math::leaf_count_for((nodes.len() + 1).div_ceil(2) as u32)
             .ok_or(TreeError::TooLarge(nodes.len()))?;
         let mut tree = Self::blank(leaf_count as usize);
         for (i, node) in nodes.into_iter().enumerate() {

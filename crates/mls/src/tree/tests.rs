@@ -496,6 +496,23 @@ fn tree_shape_is_checked_on_import() {
     assert_eq!(tree.leaf_count(), 4);
     assert_eq!(tree.member_count(), 2);
     assert_eq!(tree.to_wire().unwrap().nodes().len(), 5);
+    // An even-length array ends with a parent (allowed: only the last node being blank is
+    // refused). It must extend to the next full tree, not lose that parent (found by fuzzing).
+    for (len, leaves) in [(2, 2), (4, 4), (6, 4), (8, 8)] {
+        let mut nodes: Vec<Option<Node>> = (0..len - 1)
+            .map(|i| {
+                (i % 2 == 0).then(|| Node::Leaf(fake_leaf(10 + i as u32, LeafNodeSource::Update)))
+            })
+            .collect();
+        nodes.push(Some(Node::Parent(ParentNode {
+            encryption_key: HpkePublicKey(vec![7]),
+            parent_hash: vec![],
+            unmerged_leaves: vec![],
+        })));
+        let tree = RatchetTree::from_nodes(nodes.clone()).unwrap();
+        assert_eq!(tree.leaf_count(), leaves, "{len} nodes");
+        assert_eq!(tree.to_wire().unwrap().nodes(), &nodes[..], "{len} nodes");
+    }
 }
 
 // ----- the RFC's examples --------------------------------------------------------------------
