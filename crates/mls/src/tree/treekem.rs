@@ -409,27 +409,37 @@ pub fn apply_update_path(
         group_id: &group_context.group_id,
         ..leaf_validation
     };
-    tree.validate_leaf_node(
-        suite,
-        &update_path.leaf_node,
-        LeafNodeUsage::Commit(sender),
-        &validation,
-    )
-    .map_err(TreeKemError::InvalidLeafNode)?;
-
+    // The new leaf is validated against the tree as it was (a copy-on-write clone, O(N/64)),
+    // while the merge and the decryption run beside it: the leaf's signature check and the
+    // HPKE decryption are the two costly steps and do not depend on each other. Either
+    // failing restores the path; a bad leaf is reported first.
+    let before = tree.clone();
     let snapshot = tree.snapshot_path(sender)?;
-    let result = merge_and_decrypt(
-        suite,
-        tree,
-        private_keys,
-        sender,
-        update_path,
-        group_context,
-        (step.node, decryption_node, ciphertext),
+    let (validated, result) = rayon::join(
+        || {
+            before.validate_leaf_node(
+                suite,
+                &update_path.leaf_node,
+                LeafNodeUsage::Commit(sender),
+                &validation,
+            )
+        },
+        || {
+            merge_and_decrypt(
+                suite,
+                tree,
+                private_keys,
+                sender,
+                update_path,
+                group_context,
+                (step.node, decryption_node, ciphertext),
+            )
+        },
     );
-    if result.is_err() {
+    if validated.is_err() || result.is_err() {
         tree.restore_path(snapshot)?;
     }
+    validated.map_err(TreeKemError::InvalidLeafNode)?;
     result
 }
 
