@@ -78,14 +78,31 @@ pub trait Decode: Sized {
 
 /// Writes `body` behind a minimal variable-length header, as `T v<V>` requires.
 ///
-/// `body` appends the vector's content to the buffer it is given.
+/// `body` appends the vector's content to the buffer it is given. The header's length is known
+/// only afterwards, so two bytes are reserved first: exact for bodies of 64 to 16383 bytes; a
+/// shorter body moves one byte left (a cheap move of under 64 bytes) and a longer one gets two
+/// more header bytes inserted. Nested vectors thus move their bodies only when they are large,
+/// not once per nesting level.
 pub fn encode_vector(out: &mut Vec<u8>, body: impl FnOnce(&mut Vec<u8>)) {
+    const RESERVED: usize = 2;
     let start = out.len();
+    out.extend_from_slice(&[0; RESERVED]);
     body(out);
-    let len = out.len() - start;
+    let len = out.len() - start - RESERVED;
     let mut header = [0u8; 4];
     let n = varint::write_varint_into(len as u64, &mut header);
-    out.splice(start..start, header.into_iter().take(n));
+    let (fits, rest) = header.split_at(n.min(RESERVED));
+    if n < RESERVED {
+        out.copy_within(start + RESERVED.., start + n);
+        out.truncate(out.len() - (RESERVED - n));
+    }
+    if let Some(slot) = out.get_mut(start..start + fits.len()) {
+        slot.copy_from_slice(fits);
+    }
+    if n > RESERVED {
+        let at = start + RESERVED;
+        out.splice(at..at, rest.iter().take(n - RESERVED).copied());
+    }
 }
 
 macro_rules! int_codec {

@@ -149,3 +149,26 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn vector_headers_at_every_length_class() {
+    // Around each header size (1, 2 and 4 bytes), alone and nested in an outer vector, with
+    // bytes before it in the buffer.
+    for len in [0usize, 1, 63, 64, 65, 16383, 16384, 70000] {
+        let body: Vec<u8> = (0..len).map(|i| i as u8).collect();
+        let mut out = vec![0xee];
+        body.encode(&mut out);
+        let header = match len {
+            0..=63 => vec![len as u8],
+            64..=16383 => (0x4000 | len as u16).to_be_bytes().to_vec(),
+            _ => (0x8000_0000 | len as u32).to_be_bytes().to_vec(),
+        };
+        assert_eq!(out[0], 0xee, "{len}");
+        assert_eq!(&out[1..1 + header.len()], &header[..], "{len}");
+        assert_eq!(&out[1 + header.len()..], &body[..], "{len}");
+
+        let nested = vec![body.clone(), Vec::new(), body.clone()];
+        let bytes = nested.to_bytes();
+        assert_eq!(Vec::<Vec<u8>>::from_bytes(&bytes).unwrap(), nested, "{len}");
+    }
+}
