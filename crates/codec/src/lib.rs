@@ -93,6 +93,7 @@ pub fn encode_vector(out: &mut Vec<u8>, body: impl FnOnce(&mut Vec<u8>)) {
     let n = varint::write_varint_into(len as u64, &mut header);
     let (fits, rest) = header.split_at(n.min(RESERVED));
     if n < RESERVED {
+        // In range: the two reserved bytes at `start` were pushed above.
         out.copy_within(start + RESERVED.., start + n);
         out.truncate(out.len() - (RESERVED - n));
     }
