@@ -7,7 +7,7 @@
 //! KeyPackages and are validated against the group when committed (§12.2).
 
 use braid_codec::{Decode, Encode, Error, Reader};
-use braid_crypto::{CipherSuite, CryptoError, CryptoProvider, Secret};
+use braid_crypto::{CipherSuite, CryptoProvider, Secret};
 
 use super::{GroupError, KeyPackageError, Signer};
 use crate::extensions::{ExtensionType, Extensions};
@@ -17,7 +17,9 @@ use crate::messages::{
     LeafNodeSource, Lifetime,
 };
 use crate::suite::Suite;
-use crate::tree::{LeafNodeError, LeafNodeUsage, LeafValidationContext, RatchetTree};
+use crate::tree::{
+    verify_leaf_signature, LeafNodeError, LeafNodeUsage, LeafValidationContext, RatchetTree,
+};
 use crate::tree_math::LeafIndex;
 
 /// `SignWithLabel` label of leaf nodes (§7.2).
@@ -356,12 +358,12 @@ fn verify_key_package(suite: &Suite<'_>, key_package: &KeyPackage) -> Result<(),
         .map_err(|_| KeyPackageError::BadSignature)
 }
 
-/// Validates the KeyPackage of an Add against the group (§10.1, §12.1.1): the group's version
-/// and cipher suite, the leaf as a KeyPackage leaf of this tree (§7.3, with the group's
-/// required capabilities in `context`), support for every non-default GroupContext
-/// extension (§13.4), and the KeyPackage signature.
-pub(crate) fn validate_in_group(
-    suite: &Suite<'_>,
+/// Checks the KeyPackage of an Add against the group (§10.1, §12.1.1), all but its two
+/// signatures (see [`verify_key_package_signatures`]): the group's version and cipher suite,
+/// the leaf as a KeyPackage leaf of this tree (§7.3, with the group's required capabilities
+/// in `context`), support for every non-default GroupContext extension (§13.4), and an
+/// `init_key` different from the leaf's encryption key.
+pub(crate) fn check_in_group(
     tree: &RatchetTree,
     group_context: &GroupContext,
     extensions: &Extensions,
@@ -378,13 +380,22 @@ pub(crate) fn validate_in_group(
     if let Some(t) = unsupported_extension(&leaf.capabilities, extensions) {
         return Err(KeyPackageError::UnsupportedGroupExtension(t));
     }
-    tree.validate_leaf_node(suite, leaf, LeafNodeUsage::KeyPackage, context)
-        .map_err(|e| match e {
-            LeafNodeError::Crypto(CryptoError::InvalidSignature) => {
-                KeyPackageError::InvalidLeafNode(LeafNodeError::BadSignature)
-            }
-            other => KeyPackageError::InvalidLeafNode(other),
-        })?;
+    tree.check_leaf_node(leaf, LeafNodeUsage::KeyPackage, context)
+        .map_err(KeyPackageError::InvalidLeafNode)?;
+    if key_package.init_key == leaf.encryption_key {
+        return Err(KeyPackageError::InitKeyReused);
+    }
+    Ok(())
+}
+
+/// The two signatures of a KeyPackage (§10.1): its leaf's, then its own. They depend on
+/// nothing in the group, so a Commit verifies those of all its Adds in parallel.
+pub(crate) fn verify_key_package_signatures(
+    suite: &Suite<'_>,
+    key_package: &KeyPackage,
+) -> Result<(), KeyPackageError> {
+    verify_leaf_signature(suite, &key_package.leaf_node, None)
+        .map_err(KeyPackageError::InvalidLeafNode)?;
     verify_key_package(suite, key_package)
 }
 

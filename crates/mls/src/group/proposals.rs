@@ -5,9 +5,9 @@
 
 use braid_crypto::Secret;
 
-use super::key_package::{unsupported_extension, validate_in_group};
+use super::key_package::{check_in_group, unsupported_extension, verify_key_package_signatures};
 use super::state::{decode_extension, EpochState};
-use super::{GroupError, ProposalError};
+use super::{GroupError, KeyPackageError, ProposalError};
 use crate::extensions::{ExtensionType, Extensions};
 use crate::group_context::GroupContext;
 use crate::messages::{
@@ -18,6 +18,7 @@ use crate::psk::{PreSharedKeyId, Psk, ResumptionPskUsage};
 use crate::suite::Suite;
 use crate::tree::{LeafNodeUsage, LeafValidationContext, RatchetTree, TreeError};
 use crate::tree_math::LeafIndex;
+use rayon::prelude::*;
 
 /// A proposal received or sent in the current epoch, waiting for a Commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -312,18 +313,21 @@ pub(crate) fn apply_proposals(
             applied.removed.push((remove.removed, removed));
         }
     }
-    for (i, proposal) in proposals.iter().enumerate() {
+    // The added KeyPackages' signatures depend on nothing in the group: verify them all at
+    // once, in parallel; each result is reported at its Add, after that Add's other checks.
+    let signatures: Vec<Option<Result<(), KeyPackageError>>> = proposals
+        .par_iter()
+        .map(|proposal| match &proposal.proposal {
+            Proposal::Add(add) => Some(verify_key_package_signatures(suite, &add.key_package)),
+            _ => None,
+        })
+        .collect();
+    for ((i, proposal), signature) in proposals.iter().enumerate().zip(signatures) {
         if let Proposal::Add(add) = &proposal.proposal {
             let key_package: &KeyPackage = &add.key_package;
-            validate_in_group(
-                suite,
-                tree,
-                group_context,
-                &extensions,
-                key_package,
-                &leaf_context,
-            )
-            .map_err(|e| invalid(i, ProposalError::InvalidKeyPackage(e)))?;
+            check_in_group(tree, group_context, &extensions, key_package, &leaf_context)
+                .and(signature.unwrap_or(Ok(())))
+                .map_err(|e| invalid(i, ProposalError::InvalidKeyPackage(e)))?;
             let leaf = tree
                 .add_leaf(key_package.leaf_node.clone())
                 .map_err(|e| invalid(i, ProposalError::Tree(e)))?;

@@ -83,6 +83,7 @@ use crate::suite::Suite;
 use crate::tree_math::{self, LeafIndex, NodeIndex, MAX_LEAVES};
 
 pub use error::{LeafNodeError, TreeError, UnmergedLeafProblem};
+pub(crate) use validation::verify_leaf_signature;
 pub use validation::{LeafNodeUsage, LeafValidationContext};
 
 use chunked::Chunked;

@@ -71,6 +71,23 @@ impl RatchetTree {
         usage: LeafNodeUsage,
         context: &LeafValidationContext<'_>,
     ) -> Result<(), LeafNodeError> {
+        let position = self.check_leaf_node(leaf_node, usage, context)?;
+        verify_leaf_signature(
+            suite,
+            leaf_node,
+            position.map(|leaf| (context.group_id, leaf)),
+        )
+    }
+
+    /// Every check of [`RatchetTree::validate_leaf_node`] but the signature, which the caller
+    /// verifies with [`verify_leaf_signature`] (so that many can run in parallel). Returns the
+    /// leaf position the signature covers (`None` for a KeyPackage leaf).
+    pub(crate) fn check_leaf_node(
+        &self,
+        leaf_node: &LeafNode,
+        usage: LeafNodeUsage,
+        context: &LeafValidationContext<'_>,
+    ) -> Result<Option<LeafIndex>, LeafNodeError> {
         let (expected, position) = match usage {
             LeafNodeUsage::KeyPackage => ("key_package", None),
             LeafNodeUsage::Update(leaf) => ("update", Some(leaf)),
@@ -95,11 +112,7 @@ impl RatchetTree {
                 return Err(LeafNodeError::DuplicateSignatureKey(leaf));
             }
         }
-        verify_leaf_signature(
-            suite,
-            leaf_node,
-            position.map(|leaf| (context.group_id, leaf)),
-        )
+        Ok(position)
     }
 
     /// The checks of §7.3 that need neither the signature nor the key index: lifetime,
@@ -339,7 +352,7 @@ fn check_lifetime(
 
 /// `VerifyWithLabel(signature_key, "LeafNodeTBS", LeafNodeTBS, signature)` (§7.2); `group`
 /// is the group id and leaf index that `update` and `commit` leaves sign.
-fn verify_leaf_signature(
+pub(crate) fn verify_leaf_signature(
     suite: &Suite<'_>,
     leaf_node: &LeafNode,
     group: Option<(&[u8], LeafIndex)>,
