@@ -533,11 +533,16 @@ fn psk_secret(id: &[u8]) -> Vec<u8> {
 
 /// The `wire_format` code points of RFC 9420 §6 (Table 4 of §17.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum WireFormat {
+pub enum WireFormat {
+    /// `mls_public_message`.
     PublicMessage = 1,
+    /// `mls_private_message`.
     PrivateMessage = 2,
+    /// `mls_welcome`.
     Welcome = 3,
+    /// `mls_group_info`.
     GroupInfo = 4,
+    /// `mls_key_package`.
     KeyPackage = 5,
 }
 
@@ -553,7 +558,7 @@ impl WireFormat {
 
 /// Asserts that `message`, made by `by`, is an `MLSMessage` of version `mls10` (1) and
 /// `expected` wire format (§6: `version` and `wire_format` are its first two `uint16`s).
-fn assert_wire_format(message: &[u8], expected: WireFormat, by: &str) {
+pub fn assert_wire_format(message: &[u8], expected: WireFormat, by: &str) {
     let field = |at: usize| {
         message
             .get(at..at + 2)
